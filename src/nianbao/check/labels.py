@@ -1,0 +1,37 @@
+"""Human names for field keys, read from the template data (for finding messages)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from nianbao.templates import Template, cell_key
+
+
+@cache
+def _names(template: Template) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for table in template.tables:
+        for block, row in table.rows():
+            names[row.key] = row.label
+            for column in (*block.columns, *block.extra_columns):
+                key = cell_key(row.key, column.key)
+                names[key] = row.label if not column.key else f"“{row.label}”{column.label}"
+    return names
+
+
+def cell_name(template: Template, key: str) -> str:
+    return _names(template).get(key, key)
+
+
+def row_name(template: Template, row_key: str) -> str:
+    return _names(template).get(row_key, row_key)
+
+
+def column_name(template: Template, table_id: str, column_key: str) -> str:
+    table = template.table(table_id)
+    if table is not None:
+        for block in table.blocks:
+            for column in (*block.columns, *block.extra_columns):
+                if column.key == column_key:
+                    return column.label
+    return column_key

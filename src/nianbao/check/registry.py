@@ -1,0 +1,61 @@
+"""The rule registry: id → severity, title, explanation, and the function that checks it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from nianbao.layout.lines import Line
+from nianbao.models import Finding, Report, Severity
+
+
+@dataclass(frozen=True)
+class Context:
+    report: Report
+    lines: list[Line]
+
+    def line_text(self, number: int) -> str:
+        return self.lines[number - 1].text if 0 < number <= len(self.lines) else ""
+
+
+Check = Callable[[Context], Iterator[Finding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: Severity
+    title: str  # one line, Chinese
+    explanation: str  # what it catches and why, with its basis
+    check: Check
+
+    def finding(self, message: str, keys: list[str] | None = None, line: int | None = None,
+                severity: Severity | None = None) -> Finding:
+        """Every finding is made here, so none lacks its rule, place or severity."""
+        return Finding(rule=self.id, severity=severity or self.severity, message=message,
+                       keys=keys or [], line=line)
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(rule_id: str, severity: Severity, title: str, explanation: str) -> Callable[[Check], Check]:
+    def register(check: Check) -> Check:
+        if rule_id in RULES and RULES[rule_id].check is not check:
+            raise ValueError(f"rule {rule_id} registered twice")
+        RULES[rule_id] = Rule(rule_id, severity, title, explanation, check)
+        return check
+
+    return register
+
+
+def this_rule(rule_id: str) -> Rule:
+    return RULES[rule_id]
+
+
+def run_checks(report: Report, lines: list[Line]) -> list[Finding]:
+    context = Context(report=report, lines=lines)
+    findings: list[Finding] = []
+    for registered in RULES.values():
+        findings.extend(registered.check(context))
+    return sorted(findings, key=lambda f: (f.line or 0, f.rule))

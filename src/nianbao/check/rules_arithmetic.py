@@ -1,0 +1,148 @@
+"""Arithmetic rules: the identities declared in the template data, checked per row and column."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+
+from nianbao.check.labels import cell_name, column_name, row_name
+from nianbao.check.registry import Context, rule, this_rule
+from nianbao.extract.solve import Identity, bind_identities
+from nianbao.models import Finding
+from nianbao.templates import load_template
+
+Describe = Callable[[Identity, Decimal, Decimal], str]
+NOT_ASSESSABLE = "无法核对：{cells} 为空"
+
+
+def identity_findings(context: Context, rule_id: str, describe: Describe) -> Iterator[Finding]:
+    """One finding per broken identity of ``rule_id``; one info when blanks leave it unassessed."""
+    report = context.report
+    if report.meta.template is None:
+        return
+    template = load_template(report.meta.template)
+    this = this_rule(rule_id)
+    cells = {c.key: c for c in report.cells}
+    present = set(report.values)
+    blank: list[str] = []
+    for table in template.tables:
+        for identity in bind_identities(table, present):
+            if identity.rule != rule_id:
+                continue
+            values = [report.values.get(k) for k in identity.keys]
+            if any(v is None for v in values):
+                blank.extend(k for k in identity.keys if report.values.get(k) is None and k not in blank)
+                continue
+            left = sum((Decimal(str(report.values[k])) for k in identity.left), Decimal(0))
+            right = sum((Decimal(str(report.values[k])) for k in identity.right), Decimal(0))
+            if left == right:
+                continue
+            message = describe(identity, left, right)
+            doubtful = [k for k in identity.keys if k in cells and (cells[k].inferred or cells[k].split)]
+            severity = this.severity
+            if doubtful:
+                message += f"（其中 {'、'.join(cell_name(template, k) for k in doubtful)} 为推算或拆分所得，可能是解析误差）"
+                severity = "warning" if severity == "error" else severity
+            lines = [cells[k].line for k in identity.keys if k in cells and cells[k].line]
+            yield this.finding(message, keys=list(identity.keys), line=min(lines) if lines else None,
+                               severity=severity)
+    if blank:
+        names = "、".join(cell_name(template, k) for k in blank[:3]) + (" 等" if len(blank) > 3 else "")
+        yield this.finding(NOT_ASSESSABLE.format(cells=names), keys=blank, severity="info")
+
+
+def _n(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+@rule("requests.row_total", "error", "表三：某行总计不等于各类申请人之和",
+      "表三每一行的“总计”列应等于自然人与五类法人或其他组织之和（表格结构本身的要求）。")
+def requests_row_total(context: Context) -> Iterator[Finding]:
+    template = load_template(context.report.meta.template or "2021")
+    yield from identity_findings(context, "requests.row_total", lambda i, left, right: (
+        f"{row_name(template, i.anchor)}：总计 {_n(left)} ≠ 各类申请人之和 {_n(right)}"))
+
+
+@rule("requests.results_total", "error", "表三：（七）总计不等于各办理结果之和",
+      "表三“（七）总计”应等于（一）至（六）各项办理结果之和，每列分别核对（表格结构本身的要求）。")
+def requests_results_total(context: Context) -> Iterator[Finding]:
+    template = load_template(context.report.meta.template or "2021")
+    yield from identity_findings(context, "requests.results_total", lambda i, left, right: (
+        f"（七）总计 {_n(left)} ≠ 各办理结果之和 {_n(right)}（{column_name(template, 'requests', i.anchor)}列）"))
+
+
+@rule("requests.balance", "error", "表三：勾稽关系不成立（一＋二 ≠ 三＋四）",
+      "表三表头注明的勾稽关系：本年新收加上年结转，等于本年度办理结果总计加结转下年度继续办理"
+      "（国办公开办函〔2021〕30号格式，每列分别核对）。")
+def requests_balance(context: Context) -> Iterator[Finding]:
+    template = load_template(context.report.meta.template or "2021")
+    yield from identity_findings(context, "requests.balance", lambda i, left, right: (
+        f"本年新收＋上年结转 {_n(left)} ≠ 办理结果总计＋结转下年度 {_n(right)}"
+        f"（{column_name(template, 'requests', i.anchor)}列）"))
+
+
+@rule("requests.subtotal", "error", "表三：印出的小计不等于其分项之和",
+      "部分报告为（三）至（六）各类办理结果或“法人或其他组织”加印小计；小计应等于其分项之和。")
+def requests_subtotal(context: Context) -> Iterator[Finding]:
+    template = load_template(context.report.meta.template or "2021")
+    yield from identity_findings(context, "requests.subtotal", lambda i, left, right: (
+        f"{cell_name(template, i.left[0])} {_n(left)} ≠ 其分项之和 {_n(right)}"))
+
+
+@rule("appeals.total", "error", "表四：总计不等于四项结果之和",
+      "表四行政复议、未经复议直接起诉、复议后起诉的“总计”应等于结果维持、结果纠正、其他结果、尚未审结之和。")
+def appeals_total(context: Context) -> Iterator[Finding]:
+    template = load_template(context.report.meta.template or "2021")
+    yield from identity_findings(context, "appeals.total", lambda i, left, right: (
+        f"{row_name(template, i.anchor)}：总计 {_n(left)} ≠ 四项结果之和 {_n(right)}"))
+
+
+def _legacy_sum(rule_id: str) -> Callable[[Context], Iterator[Finding]]:
+    def check(context: Context) -> Iterator[Finding]:
+        if context.report.meta.template != "legacy":
+            return
+        template = load_template("legacy")
+        for finding in identity_findings(context, rule_id, lambda i, left, right: (
+                f"{cell_name(template, i.left[0])} {_n(left)} ≠ "
+                f"{'＋'.join(cell_name(template, k) for k in i.right)} = {_n(right)}")):
+            if finding.severity != "info":  # blank legacy indicators are the norm, not news
+                yield finding
+    return check
+
+
+rule("legacy.staff_total", "error", "统计表：从事人员数不等于专职与兼职之和",
+     "2008—2018 年统计表中“从事政府信息公开工作人员数”应等于专职人员数加兼职人员数。")(
+    _legacy_sum("legacy.staff_total"))
+rule("legacy.channels_total", "error", "统计表：收到申请数不等于各渠道之和",
+     "“收到申请数”应等于当面、传真、网络、信函申请数之和。")(_legacy_sum("legacy.channels_total"))
+rule("legacy.closed_total", "error", "统计表：申请办结数不等于按时与延期办结之和",
+     "“申请办结数”应等于按时办结数加延期办结数。")(_legacy_sum("legacy.closed_total"))
+rule("legacy.answers_total", "error", "统计表：申请答复数不等于各类答复之和",
+     "“申请答复数”应等于八类答复数之和。")(_legacy_sum("legacy.answers_total"))
+rule("legacy.appeals_total", "error", "统计表：行政复议或行政诉讼数量不等于各结果之和",
+     "行政复议（诉讼）数量应等于维持、纠错、其他情形之和。")(_legacy_sum("legacy.appeals_total"))
+
+
+@rule("legacy.requests_balance", "warning", "统计表：答复或办结多于收到的申请",
+      "答复、办结的申请不可能多于收到的申请（上年结转除外）；收到申请数为空而有答复，说明数据不完整。")
+def legacy_requests_balance(context: Context) -> Iterator[Finding]:
+    report = context.report
+    if report.meta.template != "legacy":
+        return
+    this = this_rule("legacy.requests_balance")
+    values = report.values
+    received = values.get("legacy.request.received.total")
+    for group, name in (("answered", "申请答复数"), ("closed", "申请办结数")):
+        total = values.get(f"legacy.request.{group}.total")
+        parts = [k for k, v in values.items() if v is not None and k.startswith(f"legacy.request.{group}.")
+                 and (k.count(".") == 3 and not k.endswith(".total") or k.endswith(".refused.total"))]
+        handled = total if total is not None else sum(values[k] or 0 for k in parts)
+        if not handled:
+            continue
+        keys = [f"legacy.request.{group}.total", *parts, "legacy.request.received.total"]
+        cells = {c.key: c for c in report.cells}
+        line = next((cells[k].line for k in keys if k in cells and cells[k].line), None)
+        if received is None:
+            yield this.finding(f"{name}为 {handled}，但收到申请数为空", keys=keys, line=line)
+        elif handled > received:
+            yield this.finding(f"{name} {handled} 多于收到申请数 {received}（上年结转除外）", keys=keys, line=line)

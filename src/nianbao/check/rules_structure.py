@@ -1,0 +1,107 @@
+"""Structure rules: sections, rows, cell counts, labels and units, from the parser's facts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from nianbao.check.labels import cell_name, row_name
+from nianbao.check.registry import Context, rule, this_rule
+from nianbao.models import Fact, Finding
+from nianbao.templates import load_template
+
+IMPLAUSIBLE_WAN = 100_000  # 万元: ten billion yuan of administrative fees in one agency
+
+
+def _facts(context: Context, kind: str) -> Iterator[Fact]:
+    return (fact for fact in context.report.facts if fact.kind == kind)
+
+
+@rule("structure.missing_section", "error", "缺少模板规定的部分",
+      "《政府信息公开条例》第五十条规定年度报告的内容，年报格式将其固定为一至六部分；"
+      "标题或其表格都找不到的部分视为缺失（格式要求“不能遗漏”）。")
+def missing_section(context: Context) -> Iterator[Finding]:
+    report = context.report
+    if report.meta.template in (None, "legacy"):
+        return
+    template = load_template(report.meta.template)
+    printed = {s.template_number for s in report.sections}
+    tables_found = {t.section for t in template.tables
+                    if t.section and any(v is not None for k, v in report.values.items()
+                                         if k.split(".")[0] == t.id)}
+    for spec in template.sections:
+        if spec.number not in printed and spec.number not in tables_found:
+            yield this_rule("structure.missing_section").finding(f"缺少第{spec.number}部分“{spec.title}”")
+
+
+@rule("structure.extra_section", "warning", "部分的划分或编号与模板不一致",
+      "年报格式规定六个部分及其顺序（“不宜泛化”）；多出、拆分或改名的部分会使“其他需要报告的事项”等错位。")
+def extra_section(context: Context) -> Iterator[Finding]:
+    report = context.report
+    if report.meta.template in (None, "legacy"):
+        return
+    this = this_rule("structure.extra_section")
+    for section in report.sections:
+        if section.template_number is None:
+            yield this.finding(f"多出的部分“{section.number}、{section.title}”不在模板的六个部分之内",
+                               line=section.line)
+        elif section.template_number != section.number:
+            yield this.finding(f"“{section.number}、{section.title}”在模板中应为第{section.template_number}部分",
+                               line=section.line)
+
+
+@rule("structure.missing_row", "error", "表格缺行或缺表",
+      "年报格式的三张统计表有固定的行；缺行的数据无法核对，也无法汇总。")
+def missing_row(context: Context) -> Iterator[Finding]:
+    template = load_template(context.report.meta.template or "2021")
+    this = this_rule("structure.missing_row")
+    for fact in _facts(context, "missing_table"):
+        yield this.finding(f"缺少表格“{fact.detail.get('title')}”", keys=fact.keys)
+    for fact in _facts(context, "missing_row"):
+        yield this.finding(f"表格缺少“{row_name(template, fact.keys[0])}”一行", keys=fact.keys)
+
+
+@rule("structure.cell_count", "info", "某行印出的数字个数与模板不符",
+      "一行数字多于或少于模板的列数时，只有表格的勾稽关系能确定各数所在的列；不能确定的留空，不作猜测。")
+def cell_count(context: Context) -> Iterator[Finding]:
+    template = load_template(context.report.meta.template or "2021")
+    this = this_rule("structure.cell_count")
+    for fact in _facts(context, "cell_count"):
+        name = row_name(template, fact.keys[0]) if fact.keys else "该行"
+        if fact.detail.get("split"):
+            message = f"“{name}”一行的数字连在一起（{fact.detail.get('raw')}），已按表格勾稽关系拆分"
+        else:
+            message = (f"“{name}”一行印有 {fact.detail.get('printed')} 个数，模板为 "
+                       f"{fact.detail.get('expected')} 个（{fact.detail.get('raw')}）")
+        yield this.finding(message, keys=fact.keys, line=fact.line)
+    for fact in _facts(context, "ambiguous_split"):
+        names = "、".join(cell_name(template, k) for k in fact.keys[:4])
+        yield this.finding(f"无法确定 {names} 的数值（有 {fact.detail.get('readings')} 种读法），已置空",
+                           keys=fact.keys, line=fact.line, severity="warning")
+    for fact in _facts(context, "unmapped_values"):
+        yield this.finding(f"无法归入任何一行的数字：{fact.detail.get('raw')}", keys=fact.keys, line=fact.line,
+                           severity="warning")
+
+
+@rule("structure.label_variant", "info", "行或列的名称与模板措辞不同",
+      "统计表的行列名称应照录年报格式原文；错字或改写（如“本年度止件数”）使读者和汇总程序难以对应。")
+def label_variant(context: Context) -> Iterator[Finding]:
+    this = this_rule("structure.label_variant")
+    for fact in _facts(context, "label_variant"):
+        yield this.finding(f"“{fact.detail.get('printed')}”与模板措辞“{fact.detail.get('expected')}”不一致",
+                           keys=fact.keys, line=fact.line)
+
+
+@rule("active.fee_unit", "warning", "行政事业性收费金额的单位不是万元或数额不合理",
+      "年报格式表二第二十条第（八）项的单位为“万元”；以“元”填报会把金额放大一万倍。")
+def fee_unit(context: Context) -> Iterator[Finding]:
+    this = this_rule("active.fee_unit")
+    for fact in _facts(context, "unit_converted"):
+        if fact.keys and fact.keys[0].startswith("active."):
+            yield this.finding(f"收费金额“{fact.detail.get('raw')}”以元填报，模板单位为万元（已折算）",
+                               keys=fact.keys, line=fact.line)
+    amount = context.report.values.get("active.admin_fees.amount_wan")
+    converted = any(f.keys == ["active.admin_fees.amount_wan"] for f in _facts(context, "unit_converted"))
+    if isinstance(amount, int | float) and amount > IMPLAUSIBLE_WAN and not converted:
+        cell = next((c for c in context.report.cells if c.key == "active.admin_fees.amount_wan"), None)
+        yield this.finding(f"收费金额 {amount} 万元不合常理，可能误以元填报",
+                           keys=["active.admin_fees.amount_wan"], line=cell.line if cell else None)

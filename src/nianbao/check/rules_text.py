@@ -1,0 +1,94 @@
+"""Rules on the report's prose: empty sections, the fee statement, template residue, numbers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+
+from nianbao.check.registry import Context, rule, this_rule
+from nianbao.layout.tokens import split_cells
+from nianbao.models import Finding, Section
+from nianbao.normalize import cjk_count
+
+RESIDUE = re.compile(
+    r"文字描述|在此报告|填写说明|请填写|这一项报告本机关|（此处|\(此处|某某|××|(?<=[\u4e00-\u9fff])XX|XX(?=[\u4e00-\u9fff])")
+FEE_MENTION = re.compile(r"信息处理费|收取[^。]{0,12}费用|收费")
+FEE_STATEMENT = re.compile(r"未收取|没有收取|未发生|不收取|无收取|0\s*元|[\d.]+\s*(?:万元|元)|免收|均未")
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*条[^。；]{0,20}?占[^。；%]{0,15}?(\d+(?:\.\d+)?)\s*%")
+_TOTAL = re.compile(r"(?:主动)?公开[^。；，]{0,12}?(\d+)\s*条")
+
+
+def _content(context: Context, section: Section) -> list[tuple[int, str]]:
+    return [(ln.number, ln.text.strip()) for ln in context.lines[section.line: section.end_line]
+            if not ln.chrome and not ln.blank]
+
+
+@rule("structure.empty_section", "warning", "某部分没有内容",
+      "标题之后直接是下一部分或网页页脚，等于未报告该部分（“无。”是“其他需要报告的事项”的有效回答）。")
+def empty_section(context: Context) -> Iterator[Finding]:
+    this = this_rule("structure.empty_section")
+    for section in context.report.sections:
+        if not any(cjk_count(text) for _, text in _content(context, section)):
+            yield this.finding(f"“{section.number}、{section.title}”下没有内容", line=section.line)
+
+
+@rule("fees.statement_missing", "warning", "“其他需要报告的事项”未说明信息处理费收取情况",
+      "2021 年版格式要求在第六部分报告依《政府信息公开信息处理费管理办法》（国办函〔2020〕109号）"
+      "收取信息处理费的情况：写明金额，或写明未收取。")
+def fee_statement(context: Context) -> Iterator[Finding]:
+    report = context.report
+    if report.meta.template != "2021":
+        return
+    this = this_rule("fees.statement_missing")
+    section = next((s for s in report.sections if s.template_number == "六"), None)
+    if section is None:
+        yield this.finding("未找到“其他需要报告的事项”部分，无从说明信息处理费收取情况")
+        return
+    text = "".join(t for _, t in _content(context, section))
+    if not (FEE_MENTION.search(text) and FEE_STATEMENT.search(text)):
+        yield this.finding(f"“{section.number}、{section.title}”未说明是否收取信息处理费", line=section.line)
+
+
+@rule("structure.template_residue", "warning", "正文留有模板的填写说明或占位符",
+      "照抄格式说明或留下“XX”“在此报告”等占位文字，说明报告未经认真编校。")
+def template_residue(context: Context) -> Iterator[Finding]:
+    this = this_rule("structure.template_residue")
+    for line in context.lines:
+        if line.chrome:
+            continue
+        m = RESIDUE.search(line.text)
+        if m:
+            snippet = line.text.strip()[:40]
+            yield this.finding(f"留有模板说明或占位文字“{m.group(0)}”：{snippet}", line=line.number)
+
+
+@rule("narrative.internal_contradiction", "warning", "正文数字自相矛盾",
+      "同一数量在正文中前后不一，或所述百分比与其分子分母不符（容差 0.1 个百分点）。")
+def internal_contradiction(context: Context) -> Iterator[Finding]:
+    this = this_rule("narrative.internal_contradiction")
+    report = context.report
+    table_items = report.values.get("legacy.proactive.items")
+    for line in context.lines:
+        if line.chrome or len([c for c in split_cells(line.text) if c]) > 1:
+            continue  # table rows are checked by the arithmetic rules
+        whole: Decimal | None = None
+        for sentence in line.text.split("。"):
+            total = _TOTAL.search(sentence)
+            if not sentence.lstrip().startswith("其中") or whole is None:
+                if total is None:
+                    continue
+                whole = Decimal(total.group(1))
+                rest = sentence[total.end():]
+            else:
+                rest = sentence  # 其中… refers to the total of the sentence before
+            for part, percent in _PERCENT.findall(rest):
+                if whole == 0:
+                    continue
+                actual = Decimal(part) / whole * 100
+                if abs(actual - Decimal(percent)) > Decimal("0.1"):
+                    yield this.finding(f"{part}/{whole} = {actual:.1f}%，正文写作 {percent}%", line=line.number)
+            if (table_items is not None and total is not None and "主动公开" in sentence[: total.end()]
+                    and Decimal(total.group(1)) != Decimal(str(table_items))):
+                yield this.finding(f"正文称主动公开政府信息 {total.group(1)} 条，统计表为 {table_items} 条",
+                                   keys=["legacy.proactive.items"], line=line.number)

@@ -1,0 +1,1 @@
+"""Extraction: tokens → template keys with provenance; blanks solved from the identities."""

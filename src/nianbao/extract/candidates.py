@@ -1,0 +1,98 @@
+"""Every way a row's printed cells can fill the template's columns.
+
+A row may print fewer cells than the template has (blanks that vanished), more (a stray
+trailing cell), or several cells run together with no separator (``640020470``). Each
+reading is a candidate; the table identities later keep the ones that add up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import combinations
+from math import comb
+
+from nianbao.layout.tokens import Token
+
+MAX_CANDIDATES = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    value: Decimal | None
+    token: Token | None  # None: nothing printed for this column
+    split: bool = False  # cut out of a run of digits
+
+    @property
+    def printed(self) -> bool:
+        return self.token is not None
+
+
+Candidate = tuple[Slot, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    candidates: list[Candidate]
+    printed: int  # how many cells the row printed
+    expected: int
+    split: bool  # a run of digits had to be cut
+    overflow: bool = False  # too many readings to enumerate
+
+
+def readings(group: list[Token], expected: int) -> Reading:
+    fused = [i for i, tok in enumerate(group) if tok.fused]
+    if len(fused) == 1 and expected - (len(group) - 1) > 1:
+        return _split_reading(group, fused[0], expected)
+    slots = [Slot(value=tok.value, token=tok) for tok in group]
+    k = len(slots)
+    if k == expected:
+        return Reading([tuple(slots)], k, expected, split=False)
+    if k < expected:
+        if comb(expected, k) > MAX_CANDIDATES:
+            return Reading([], k, expected, split=False, overflow=True)
+        out = []
+        for positions in combinations(range(expected), k):
+            vector = [Slot(value=None, token=None)] * expected
+            for pos, slot in zip(positions, slots):
+                vector[pos] = slot
+            out.append(tuple(vector))
+        return Reading(out, k, expected, split=False)
+    if comb(k, expected) > MAX_CANDIDATES:
+        return Reading([], k, expected, split=False, overflow=True)
+    kept = {tuple(slots[i] for i in chosen) for chosen in combinations(range(k), expected)}
+    return Reading(sorted(kept, key=_order_key), k, expected, split=False)
+
+
+def _order_key(candidate: Candidate) -> tuple[int, ...]:
+    return tuple(slot.token.line * 1000 if slot.token else 0 for slot in candidate)
+
+
+def _split_reading(group: list[Token], index: int, expected: int) -> Reading:
+    token = group[index]
+    parts_needed = expected - (len(group) - 1)
+    before = [Slot(value=t.value, token=t) for t in group[:index]]
+    after = [Slot(value=t.value, token=t) for t in group[index + 1:]]
+    out = []
+    for count, parts in enumerate(compositions(token.raw.rstrip("元万"), parts_needed)):
+        if count >= MAX_CANDIDATES:
+            return Reading([], len(group), expected, split=True, overflow=True)
+        cut = [Slot(value=Decimal(p), token=token, split=True) for p in parts]
+        out.append((*before, *cut, *after))
+    return Reading(out, len(group), expected, split=True)
+
+
+def compositions(digits: str, parts: int) -> Iterator[tuple[str, ...]]:
+    """Ways to cut a digit string into ``parts`` numbers without leading zeros."""
+    if parts == 1:
+        if digits and (digits == "0" or not digits.startswith("0")):
+            yield (digits,)
+        return
+    longest = len(digits) - (parts - 1)
+    for size in range(1, longest + 1):
+        head = digits[:size]
+        if size > 1 and head.startswith("0"):
+            break
+        for rest in compositions(digits[size:], parts - 1):
+            yield (head, *rest)

@@ -1,0 +1,111 @@
+"""Find which template row a run of label text names, however the layout cut it.
+
+The text before a row's numbers may hold the tail of the previous label, a merged parent
+label, fragments of a vertical label, or only the start of a wrapped label. The row's own
+label is the one that ends last; a prefix of at least ``PREFIX_MIN`` characters is enough.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from nianbao.layout.sections import strip_enumerator
+from nianbao.normalize import norm_label
+from nianbao.templates import BlockSpec, RowSpec, TableSpec
+
+PREFIX_MIN = 6
+BARE_MIN = 4  # a label without its enumerator must keep this many characters to count
+MatchKind = Literal["exact", "bare", "variant", "prefix"]
+
+
+@dataclass(frozen=True, slots=True)
+class RowLabel:
+    index: int  # template order
+    block: BlockSpec
+    row: RowSpec
+    canonical: str
+    bare: str | None
+    variants: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    label: RowLabel
+    start: int
+    end: int
+    kind: MatchKind
+    text: str  # the matched text (normalised)
+
+
+class LabelMatcher:
+    def __init__(self, table: TableSpec) -> None:
+        self.labels: list[RowLabel] = []
+        for index, (block, row) in enumerate(table.rows()):
+            canonical = norm_label(row.label)
+            bare = strip_enumerator(canonical)
+            self.labels.append(RowLabel(
+                index=index, block=block, row=row, canonical=canonical,
+                bare=bare if bare != canonical and len(bare) >= BARE_MIN else None,
+                variants=tuple(norm_label(v) for v in row.variants),
+            ))
+
+    def hits(self, buffer: str) -> list[Hit]:
+        """The best match of every row label found in ``buffer``."""
+        found = []
+        for label in self.labels:
+            hit = _best_hit(label, buffer)
+            if hit is not None:
+                found.append(hit)
+        return found
+
+    def choose(self, buffer: str, after: int) -> tuple[Hit | None, list[Hit]]:
+        """The row these numbers belong to, and every label hit in the buffer.
+
+        Rows after ``after`` (template order) are preferred; a row before it is taken only when
+        nothing later matches.
+        """
+        hits = self.hits(buffer)
+        later = [h for h in hits if h.label.index > after] or hits
+        if not later:
+            return None, hits
+        best = max(later, key=lambda h: (h.end, h.end - h.start, h.kind != "prefix",
+                                          -abs(h.label.index - after)))
+        return best, hits
+
+
+def _best_hit(label: RowLabel, buffer: str) -> Hit | None:
+    candidates: list[Hit] = []
+    start = buffer.rfind(label.canonical)
+    if start >= 0:
+        candidates.append(Hit(label, start, start + len(label.canonical), "exact", label.canonical))
+    if label.bare:
+        start = buffer.rfind(label.bare)
+        if start >= 0:
+            candidates.append(Hit(label, start, start + len(label.bare), "bare", label.bare))
+    for variant in label.variants:
+        start = buffer.rfind(variant)
+        if start >= 0:
+            candidates.append(Hit(label, start, start + len(variant), "variant", variant))
+    if not any(c.kind == "exact" for c in candidates):
+        for text in filter(None, (label.canonical, label.bare)):
+            size = _longest_prefix(text, buffer)
+            if size >= min(PREFIX_MIN, len(text)) and size < len(text):
+                start = buffer.rfind(text[:size])
+                candidates.append(Hit(label, start, start + size, "prefix", text[:size]))
+    if not candidates:
+        return None
+    order = {"exact": 3, "bare": 2, "variant": 1, "prefix": 0}
+    return max(candidates, key=lambda h: (h.end - h.start, order[h.kind]))
+
+
+def _longest_prefix(text: str, buffer: str) -> int:
+    """Length of the longest prefix of ``text`` that occurs in ``buffer`` (binary search)."""
+    low, high = 0, len(text)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if text[:mid] in buffer:
+            low = mid
+        else:
+            high = mid - 1
+    return low

@@ -1,0 +1,105 @@
+"""The table identities as linear equations: bind them to keys, solve forced blanks, test them.
+
+A blank cell takes a value only when the identities and non-negativity force exactly one
+(contract.md, "values"); anything else stays unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from nianbao.templates import IdentitySpec, TableSpec
+
+Values = MutableMapping[str, Decimal | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """sum(left) == sum(right) over concrete keys."""
+
+    rule: str
+    left: tuple[str, ...]
+    right: tuple[str, ...]
+    infer: bool
+    anchor: str  # the row or column it was instantiated for ("" when once)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return self.left + self.right
+
+
+def bind_identities(table: TableSpec, present: set[str]) -> list[Identity]:
+    """Instantiate the table's identities over the keys this report has (printed extras included)."""
+    rows = [row.key for _, row in table.rows()]
+    columns = [key for key in table.column_keys() if key]
+    bound: list[Identity] = []
+    for spec in table.identities:
+        anchors: Iterable[tuple[str, str]]
+        if spec.each == "row":
+            anchors = ((row, "{row}") for row in rows)
+        elif spec.each == "column":
+            anchors = ((col, "{col}") for col in columns)
+        else:
+            anchors = [("", "")]
+        for anchor, placeholder in anchors:
+            identity = _bind(spec, anchor, placeholder)
+            if all(key in present for key in identity.keys):
+                bound.append(identity)
+    return bound
+
+
+def _bind(spec: IdentitySpec, anchor: str, placeholder: str) -> Identity:
+    def sub(pattern: str) -> str:
+        return pattern.replace(placeholder, anchor) if placeholder else pattern
+
+    return Identity(rule=spec.rule, left=tuple(map(sub, spec.left)), right=tuple(map(sub, spec.right)),
+                    infer=spec.infer, anchor=anchor)
+
+
+def propagate(values: Values, identities: Iterable[Identity]) -> dict[str, Decimal]:
+    """Fill every blank the identities force; returns the keys filled (``values`` is updated).
+
+    Two deductions, repeated to a fixed point: an identity with one unknown gives it; an
+    identity whose unknowns are all on one side with nothing left to share makes them all 0.
+    A deduction that would be negative is not made (the table contradicts itself there).
+    """
+    usable = [identity for identity in identities if identity.infer]
+    filled: dict[str, Decimal] = {}
+    changed = True
+    while changed:
+        changed = False
+        for identity in usable:
+            unknown_left = [k for k in identity.left if values.get(k) is None]
+            unknown_right = [k for k in identity.right if values.get(k) is None]
+            if not unknown_left and not unknown_right:
+                continue
+            # sum(unknown_left) - sum(unknown_right) == balance
+            balance = _sum(values, identity.right) - _sum(values, identity.left)
+            if len(unknown_left) + len(unknown_right) == 1:
+                key = (unknown_left or unknown_right)[0]
+                value = balance if unknown_left else -balance
+                if value >= 0:
+                    values[key] = filled[key] = value
+                    changed = True
+            elif not unknown_right and balance == 0 or not unknown_left and balance == 0:
+                for key in unknown_left or unknown_right:
+                    values[key] = filled[key] = Decimal(0)
+                changed = True
+    return filled
+
+
+def violations(values: Mapping[str, Decimal | None], identities: Iterable[Identity]) -> list[Identity]:
+    """Identities whose cells are all known and do not add up."""
+    broken = []
+    for identity in identities:
+        if any(values.get(k) is None for k in identity.keys):
+            continue
+        if _sum(values, identity.left) != _sum(values, identity.right):
+            broken.append(identity)
+    return broken
+
+
+def _sum(values: Mapping[str, Decimal | None], keys: Iterable[str]) -> Decimal:
+    return sum((v for k in keys if (v := values.get(k)) is not None), Decimal(0))

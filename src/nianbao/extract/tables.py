@@ -1,0 +1,375 @@
+"""Read one template table from its token stream: rows → candidate readings → keyed cells.
+
+Stages, each a small function: ``walk`` pairs label text with the numbers after it,
+``resolve_read`` keeps the readings of a row that its own identities allow, ``settle`` lets
+the whole table's identities decide the rest and solves forced blanks.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from nianbao.extract.candidates import Candidate, Reading, readings
+from nianbao.extract.labels import Hit, LabelMatcher, RowLabel
+from nianbao.extract.solve import Identity, bind_identities, propagate, violations
+from nianbao.layout.tokens import Token
+from nianbao.models import Cell, Fact
+from nianbao.normalize import norm_label, to_plain
+from nianbao.templates import ColumnSpec, TableSpec, cell_key
+
+FLAT_ROW = "flat"
+
+
+@dataclass
+class RowRead:
+    """The numbers printed after one label."""
+
+    label: RowLabel | None
+    hit: Hit | None
+    label_tokens: list[Token]
+    numbers: list[Token]
+    buffer: str  # the label text, normalised
+
+
+@dataclass
+class TableRead:
+    values: dict[str, Decimal | None] = field(default_factory=dict)
+    cells: dict[str, Cell] = field(default_factory=dict)
+    facts: list[Fact] = field(default_factory=list)
+    identities: list[Identity] = field(default_factory=list)
+
+
+@dataclass
+class _Pending:
+    keys: list[str]
+    candidates: list[Candidate]
+    line: int
+
+
+def read_table(table: TableSpec, tokens: list[Token]) -> TableRead:
+    header = "".join(t.norm for t in tokens if t.kind == "text")
+    if table.layout == "flat":
+        return _read_flat(table, tokens, header)
+    matcher = LabelMatcher(table)
+    columns = _choose_columns(table, matcher, tokens, header)
+    reads, trailing = walk(matcher, tokens, columns)
+    result = _settle_rows(table, matcher, reads, trailing, columns, header)
+    result.facts.extend(_column_variants(table, columns, [t for t in tokens if t.kind == "text"]))
+    return result
+
+
+def walk(matcher: LabelMatcher, tokens: list[Token],
+         columns: dict[str, list[ColumnSpec]]) -> tuple[list[RowRead], str]:
+    """Pair each run of numbers with the label text before it; returns the reads and the text
+    left after the last number."""
+    reads: list[RowRead] = []
+    label_tokens: list[Token] = []
+    last_index = -1
+    i = 0
+    while i < len(tokens):
+        if tokens[i].kind == "text":
+            label_tokens.append(tokens[i])
+            i += 1
+            continue
+        buffer = "".join(t.norm for t in label_tokens)
+        hit, _ = matcher.choose(buffer, last_index)
+        width = len(columns[hit.label.block.label]) if hit else 1
+        numbers, i = _consume(tokens, i, width)
+        reads.append(RowRead(label=hit.label if hit else None, hit=hit, label_tokens=label_tokens,
+                             numbers=numbers, buffer=buffer))
+        if hit:
+            last_index = hit.label.index
+        label_tokens = []
+    return reads, "".join(t.norm for t in label_tokens)
+
+
+def _consume(tokens: list[Token], i: int, width: int) -> tuple[list[Token], int]:
+    """The numbers of one row: the rest of this line, then whole following lines while the row
+    is still short (one cell per line, or values wrapped onto the next line)."""
+    numbers: list[Token] = []
+    while i < len(tokens) and tokens[i].kind != "text":
+        line = tokens[i].line
+        while i < len(tokens) and tokens[i].kind != "text" and tokens[i].line == line:
+            numbers.append(tokens[i])
+            i += 1
+        if sum(len(t.raw) if t.fused else 1 for t in numbers) >= width:
+            break
+    return numbers, i
+
+
+def _choose_columns(table: TableSpec, matcher: LabelMatcher, tokens: list[Token],
+                    header: str) -> dict[str, list[ColumnSpec]]:
+    """Each block's columns: the template's, or with a printed extra column (小计, 累计) when
+    the header names it and most rows carry one more cell."""
+    chosen = {block.label: list(block.columns) for block in table.blocks}
+    for block in table.blocks:
+        for extra in block.extra_columns:
+            if norm_label(extra.label) not in header:
+                continue
+            base = len(block.columns)
+            reads, _ = walk(matcher, tokens, chosen)
+            widths = Counter(len(r.numbers) for r in reads if r.label and r.label.block is block)
+            if widths[base + 1] <= widths[base]:
+                continue
+            best: tuple[int, list[ColumnSpec]] | None = None
+            for after in extra.after:
+                position = next(i for i, c in enumerate(block.columns) if c.key == after) + 1
+                layout = [*block.columns[:position], extra, *block.columns[position:]]
+                score = _layout_score(table, reads, block.label, layout)
+                if best is None or score > best[0]:
+                    best = (score, layout)
+            if best is not None:
+                chosen[block.label] = best[1]
+    return chosen
+
+
+def _layout_score(table: TableSpec, reads: list[RowRead], block_label: str, layout: list[ColumnSpec]) -> int:
+    """How many full rows add up under this column order."""
+    score = 0
+    for read in reads:
+        if read.label is None or read.label.block.label != block_label or len(read.numbers) != len(layout):
+            continue
+        keys = [cell_key(read.label.row.key, c.key) for c in layout]
+        values = {k: t.value for k, t in zip(keys, read.numbers)}
+        identities = bind_identities(table, set(keys))
+        score += not violations(values, identities)
+    return score
+
+
+def _settle_rows(table: TableSpec, matcher: LabelMatcher, reads: list[RowRead], trailing: str,
+                 columns: dict[str, list[ColumnSpec]], header: str) -> TableRead:
+    result = TableRead()
+    seen: set[int] = set()  # rows whose label was printed
+    assigned: set[int] = set()
+    pending: list[_Pending] = []
+    for position, read in enumerate(reads):
+        for hit in matcher.hits(read.buffer):
+            if hit.kind != "prefix" and (read.hit is None or hit.end <= read.hit.start):
+                seen.add(hit.label.index)
+        if read.label is None or read.hit is None:
+            result.facts.append(Fact(kind="unmapped_values", line=read.numbers[0].line,
+                                     detail={"raw": " ".join(t.raw for t in read.numbers)}))
+            continue
+        label = read.label
+        if label.index in assigned:
+            result.facts.append(Fact(kind="unmapped_values", line=read.numbers[0].line,
+                                     keys=[label.row.key], detail={"raw": " ".join(t.raw for t in read.numbers),
+                                                                   "reason": "duplicate"}))
+            continue
+        seen.add(label.index)
+        assigned.add(label.index)
+        next_buffer = reads[position + 1].buffer if position + 1 < len(reads) else trailing
+        variant = _label_variant(read, next_buffer)
+        if variant is not None:
+            result.facts.append(variant)
+        keys = [cell_key(label.row.key, c.key) for c in columns[label.block.label]]
+        pending.append(_row_pending(table, keys, read, result))
+    for hit in matcher.hits(trailing):
+        if hit.kind != "prefix":
+            seen.add(hit.label.index)
+
+    present: set[str] = set()
+    for label in matcher.labels:
+        if table.optional_rows and label.index not in seen:
+            continue
+        if label.row.extra and label.index not in assigned:
+            continue
+        present.update(cell_key(label.row.key, c.key) for c in columns[label.block.label])
+        if not label.row.extra and not table.optional_rows and label.index not in seen:
+            result.facts.append(Fact(kind="missing_row", keys=[label.row.key], detail={"label": label.row.label}))
+    _settle(table, present, pending, result)
+    _convert_units(table, columns, header, result)
+    return result
+
+
+def _column_variants(table: TableSpec, columns: dict[str, list[ColumnSpec]], tokens: list[Token]) -> list[Fact]:
+    """Column headers printed in a known deviating wording (本年度止件数 for 本年废止件数)."""
+    facts = []
+    header = "".join(t.norm for t in tokens)
+    for block in table.blocks:
+        for column in columns[block.label]:
+            if not column.variants or norm_label(column.label) in header:
+                continue
+            for variant in map(norm_label, column.variants):
+                token = next((t for t in tokens if variant in t.norm), None)
+                if token is not None and variant in header:
+                    keys = [cell_key(row.key, column.key) for row in block.rows]
+                    facts.append(Fact(kind="label_variant", keys=keys, line=token.line,
+                                      detail={"expected": column.label, "printed": token.raw}))
+                    break
+    return facts
+
+
+def _row_pending(table: TableSpec, keys: list[str], read: RowRead, result: TableRead) -> _Pending:
+    reading = readings(read.numbers, len(keys))
+    line = read.numbers[0].line
+    if reading.printed != reading.expected or reading.overflow:
+        result.facts.append(Fact(kind="cell_count", keys=[keys[0].rsplit(".", 1)[0]], line=line,
+                                 detail={"printed": reading.printed, "expected": reading.expected,
+                                         "split": reading.split,
+                                         "raw": " ".join(t.raw for t in read.numbers)}))
+    row_identities = bind_identities(table, set(keys))
+    return _Pending(keys=keys, candidates=_consistent(reading, keys, row_identities), line=line)
+
+
+def _consistent(reading: Reading, keys: list[str], identities: list[Identity]) -> list[Candidate]:
+    """The readings the row's own identities allow (all of them if none does)."""
+    kept = []
+    for candidate in reading.candidates:
+        values: dict[str, Decimal | None] = {k: s.value for k, s in zip(keys, candidate)}
+        propagate(values, identities)
+        if not violations(values, identities) and not _forced_negative(values, identities):
+            kept.append(candidate)
+    if reading.split:
+        return kept  # a cut that does not add up is no reading at all
+    return kept or reading.candidates
+
+
+def _forced_negative(values: dict[str, Decimal | None], identities: list[Identity]) -> bool:
+    for identity in identities:
+        unknown = [k for k in identity.keys if values.get(k) is None]
+        if len(unknown) == 1:
+            balance = sum((values[k] or 0 for k in identity.right), Decimal(0)) - \
+                sum((values[k] or 0 for k in identity.left), Decimal(0))
+            value = balance if unknown[0] in identity.left else -balance
+            if value < 0:
+                return True
+    return False
+
+
+def _settle(table: TableSpec, present: set[str], pending: list[_Pending], result: TableRead) -> None:
+    """Fix every row's reading with the table's identities, then solve the forced blanks."""
+    values: dict[str, Decimal | None] = {k: None for k in present}
+    identities = bind_identities(table, present)
+    result.identities = identities
+    printed: dict[str, Cell] = {}
+    inferred_here: set[str] = set()
+    ambiguous = []
+    for item in pending:
+        distinct = {tuple(s.value for s in c) for c in item.candidates}
+        if len(distinct) == 1:
+            _apply(item.keys, item.candidates[0], values, printed)
+        else:
+            ambiguous.append(item)
+    for item in ambiguous:
+        outcomes = []
+        for candidate in item.candidates:
+            trial = dict(values)
+            _apply(item.keys, candidate, trial, {})
+            propagate(trial, identities)
+            touching = [i for i in identities if set(i.keys) & set(item.keys)]
+            if not violations(trial, touching):
+                outcomes.append((candidate, trial))
+        if not outcomes:
+            outcomes = [(c, values) for c in item.candidates]
+        agreed: list[str] = []
+        for index, key in enumerate(item.keys):
+            solved = {trial.get(key) for _, trial in outcomes}
+            if len(solved) != 1 or None in solved:
+                continue
+            slots = [candidate[index] for candidate, _ in outcomes]
+            if all(slot.printed for slot in slots):
+                _apply([key], (slots[0],), values, printed)
+            else:  # some readings leave this column blank: its value comes from the identities
+                values[key] = solved.pop()
+                inferred_here.add(key)
+            agreed.append(key)
+        if len(agreed) < len(item.keys):
+            result.facts.append(Fact(kind="ambiguous_split", keys=[k for k in item.keys if k not in agreed],
+                                     line=item.line, detail={"readings": len(outcomes)}))
+    inferred = {k: v for k, v in values.items() if k in inferred_here and v is not None}
+    inferred.update(propagate(values, identities))
+    result.values = values
+    for key, cell in printed.items():
+        result.cells[key] = cell.model_copy(update={"value": _plain(values.get(key))})
+    for key, value in inferred.items():
+        result.cells[key] = Cell(key=key, value=to_plain(value), raw=printed[key].raw if key in printed else None,
+                                 line=printed[key].line if key in printed else None, inferred=True)
+
+
+def _apply(keys: list[str], candidate: Candidate, values: dict[str, Decimal | None],
+           printed: dict[str, Cell]) -> None:
+    for key, slot in zip(keys, candidate):
+        values[key] = slot.value
+        if slot.token is not None:
+            printed[key] = Cell(key=key, value=_plain(slot.value), raw=slot.token.raw, line=slot.token.line,
+                                split=slot.split, unit=slot.token.unit)
+
+
+def _plain(value: Decimal | None) -> int | float | None:
+    return None if value is None else to_plain(value)
+
+
+def _label_variant(read: RowRead, next_buffer: str) -> Fact | None:
+    hit, label = read.hit, read.label
+    if hit is None or label is None or hit.kind in ("exact", "bare"):
+        return None
+    if hit.kind == "prefix":
+        source = label.canonical if label.canonical.startswith(hit.text) else (label.bare or "")
+        rest = source[len(hit.text):][:3]
+        if rest and (rest in read.buffer[hit.end:] or next_buffer.startswith(rest)):
+            return None  # the label wrapped: its rest follows (after fragments, or after the numbers)
+    printed = _printed_text(read, hit)
+    return Fact(kind="label_variant", keys=[label.row.key], line=read.numbers[0].line,
+                detail={"expected": label.row.label, "printed": printed})
+
+
+def _printed_text(read: RowRead, hit: Hit) -> str:
+    """The raw text of the label tokens the hit lies in."""
+    offset = 0
+    parts = []
+    for token in read.label_tokens:
+        end = offset + len(token.norm)
+        if end > hit.start and offset < hit.end:
+            parts.append(token.raw)
+        offset = end
+    return " ".join(parts) or hit.text
+
+
+def _convert_units(table: TableSpec, columns: dict[str, list[ColumnSpec]], header: str, result: TableRead) -> None:
+    """Amounts printed in 元 where the template wants 万元 are converted (and recorded)."""
+    for block in table.blocks:
+        for column in columns[block.label]:
+            if column.unit != "万元":
+                continue
+            stem = norm_label(column.label).split("(")[0]
+            header_unit = "元" if f"{stem}(单位:元)" in header or f"{stem}(元)" in header else None
+            for row in block.rows:
+                key = cell_key(row.key, column.key)
+                cell = result.cells.get(key)
+                value = result.values.get(key)
+                if cell is None or value is None:
+                    continue
+                unit = cell.unit or header_unit
+                if unit == "元":
+                    converted = value / Decimal(10000)
+                    result.values[key] = converted
+                    result.cells[key] = cell.model_copy(update={"value": to_plain(converted), "unit": "元"})
+                    result.facts.append(Fact(kind="unit_converted", keys=[key], line=cell.line,
+                                             detail={"raw": cell.raw, "from": "元", "to": "万元"}))
+
+
+def _read_flat(table: TableSpec, tokens: list[Token], header: str) -> TableRead:
+    """A table printed as a header block and one run of numbers in row-major order (表四)."""
+    keys = [cell_key(row.key, col.key) for block in table.blocks for row in block.rows for col in block.columns]
+    anchors = [norm_label(a) for a in table.anchors]
+    start = next((i for i, t in enumerate(tokens) if t.kind == "text" and any(a in t.norm for a in anchors)), None)
+    result = TableRead()
+    present = set(keys)
+    numbers: list[Token] = []
+    if start is not None:
+        first = next((i for i in range(start, len(tokens)) if tokens[i].kind != "text"), None)
+        if first is not None:
+            numbers, _ = _consume(tokens, first, len(keys))
+    if not numbers:
+        result.facts.append(Fact(kind="missing_table", keys=[table.id], detail={"title": table.title}))
+        _settle(table, present, [], result)
+        return result
+    read = RowRead(label=None, hit=None, label_tokens=[], numbers=numbers, buffer="")
+    pending = _row_pending(table, keys, read, result)
+    if result.facts and result.facts[-1].kind == "cell_count":
+        result.facts[-1].keys = [table.id]
+    _settle(table, present, [pending], result)
+    return result

@@ -1,0 +1,97 @@
+"""Read a report file: sniff its format from the bytes, decode text in any Chinese encoding."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from charset_normalizer import from_bytes
+
+from nianbao.errors import UnusableInput
+from nianbao.models import SourceFormat, SourceInfo
+from nianbao.normalize import cjk_count, to_simplified
+
+# The encodings Chinese government text files come in, most likely first.
+_CHINESE_ENCODINGS = ("utf_8", "gb18030", "big5", "utf_16")
+_MAGIC: tuple[tuple[bytes, SourceFormat], ...] = (
+    (b"%PDF", "pdf"),
+    (b"PK\x03\x04", "docx"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "doc"),
+    (b"\x89PNG", "image"),
+    (b"\xff\xd8\xff", "image"),
+    (b"GIF8", "image"),
+)
+
+
+@dataclass(frozen=True)
+class Document:
+    source: SourceInfo
+    text: str  # decoded, simplified script, original line structure
+
+
+def sniff_format(data: bytes) -> SourceFormat:
+    for magic, fmt in _MAGIC:
+        if data.startswith(magic):
+            return fmt
+    head = data[:2048].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<table" in head or b"<body" in head:
+        return "html"
+    return "txt"
+
+
+def decode_text(data: bytes, path: str) -> tuple[str, str]:
+    """The text and the name of its encoding; binary junk raises UnusableInput."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    if b"\x00" in data[:4096]:
+        raise UnusableInput(path, "不是文本文件（含二进制数据）")
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(data, cp_isolation=list(_CHINESE_ENCODINGS)).best()
+    if best is not None and best.encoding:
+        text = str(best)
+        if cjk_count(text) > 0:
+            return text, best.encoding
+    for encoding in ("gb18030", "big5"):
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise UnusableInput(path, "无法识别文本编码（既不是 UTF-8，也不是 GBK/GB18030 或 Big5）")
+
+
+def read_text(text: str, path: str = "<text>", encoding: str | None = None) -> Document:
+    """A document from text already in memory (tests, other readers)."""
+    data = text.encode("utf-8")
+    return _document(path, data, "txt", text, encoding or "utf-8")
+
+
+def read_document(path: Path) -> Document:
+    """Read a file; raises UnusableInput with a reason a person can act on."""
+    name = str(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise UnusableInput(name, "文件不存在") from None
+    except IsADirectoryError:
+        raise UnusableInput(name, "这是一个目录，不是文件") from None
+    except OSError as exc:
+        raise UnusableInput(name, f"无法读取文件（{exc.strerror}）") from None
+    if not data.strip():
+        raise UnusableInput(name, "文件为空")
+    fmt = sniff_format(data)
+    if fmt != "txt":
+        raise UnusableInput(name, f"暂不支持 {fmt} 格式（目前只读取文本文件）")
+    text, encoding = decode_text(data, name)
+    return _document(name, data, fmt, text, encoding)
+
+
+def _document(path: str, data: bytes, fmt: SourceFormat, text: str, encoding: str) -> Document:
+    control = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f\v")
+    if control > max(8, len(text) // 100):
+        raise UnusableInput(path, "不是文本文件（含大量控制字符）")
+    source = SourceInfo(path=path, sha256=hashlib.sha256(data).hexdigest(), format=fmt, encoding=encoding)
+    return Document(source=source, text=to_simplified(text))

@@ -1,0 +1,1 @@
+"""Layout recovery: text → lines → cells/tokens → sections, with line numbers kept throughout."""

@@ -1,0 +1,44 @@
+"""Text → numbered lines, each marked as web-page chrome, a page number, or content."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from nianbao.normalize import clean_line
+
+# Web-page furniture that is not part of the report (domain.md §6.J). A line containing one of
+# these is chrome; it is kept for provenance but ignored by sections and tables.
+CHROME_MARKERS = (
+    "【上一篇】", "【下一篇】", "上一篇：", "下一篇：", "上一篇:", "下一篇:", "主办单位", "承办单位",
+    "网站标识码", "ICP备", "公网安备", "站点地图", "网站制作", "技术支持：", "技术支持:", "版权所有",
+    "打印本页", "关闭窗口", "【打印】", "【关闭】", "分享到", "扫一扫在手机", "【字体：", "字号：大",
+)
+_PAGE_NUMBER = re.compile(r"^\s*(?:[-—–]\s*\d{1,3}\s*[-—–]|第\s*\d{1,3}\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$")
+_AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    number: int  # 1-based, as an editor shows it
+    raw: str  # the line as in the source
+    text: str  # cleaned: NFKC, no inline pinyin or markdown markers
+    chrome: bool  # web-page furniture or a page number
+
+    @property
+    def blank(self) -> bool:
+        return not self.text.strip()
+
+
+def is_chrome(text: str) -> bool:
+    return bool(_PAGE_NUMBER.match(text)) or any(marker in text for marker in CHROME_MARKERS)
+
+
+def split_lines(text: str) -> list[Line]:
+    """Lines as an editor numbers them: only newlines end a line (a form feed is a page break
+    inside a line, not a line of its own)."""
+    lines = []
+    for number, raw in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
+        cleaned = _AUTOLINK.sub(r"\1", clean_line(raw.replace("\f", " "))).rstrip()
+        lines.append(Line(number=number, raw=raw, text=cleaned, chrome=is_chrome(cleaned)))
+    return lines

@@ -1,0 +1,105 @@
+"""Typed records passed between the pipeline stages and printed by the CLI."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from nianbao.templates import TemplateId
+
+Number = int | float
+Severity = Literal["error", "warning", "info"]
+SourceFormat = Literal["txt", "html", "pdf", "docx", "doc", "image"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SourceInfo(_Model):
+    path: str
+    sha256: str
+    format: SourceFormat
+    encoding: str | None = None
+
+
+class Meta(_Model):
+    year: int | None = None
+    agency: str | None = None
+    template: TemplateId | None = None
+    title: str | None = None
+    published: str | None = None  # ISO date
+    year_line: int | None = None
+    title_line: int | None = None
+
+
+class Cell(_Model):
+    """One value of the template with where it came from."""
+
+    key: str
+    value: Number | None
+    raw: str | None = None  # the text as printed ("1077980元"); None when nothing was printed
+    line: int | None = None
+    inferred: bool = False  # solved from the table's identities, not printed
+    split: bool = False  # cut out of a run of digits with no separator
+    unit: str | None = None  # the unit printed in the cell, when it differs from the template's
+
+
+class Section(_Model):
+    number: str  # as printed: 一, 二, … 七
+    title: str
+    line: int
+    end_line: int
+    template_number: str | None = None  # the template section it stands for (七 → 六 in some reports)
+
+
+class Fact(_Model):
+    """A structural observation of the parser, turned into findings by the checks."""
+
+    kind: Literal[
+        "missing_row",
+        "missing_table",
+        "cell_count",
+        "label_variant",
+        "unit_converted",
+        "unmapped_values",
+        "ambiguous_split",
+    ]
+    keys: list[str] = Field(default_factory=list)
+    line: int | None = None
+    detail: dict[str, str | int | float | None] = Field(default_factory=dict)
+
+
+class Finding(_Model):
+    rule: str
+    severity: Severity
+    message: str
+    keys: list[str] = Field(default_factory=list)
+    line: int | None = None
+
+
+class Report(_Model):
+    """Everything nianbao knows about one report; the contract JSON is a view of it."""
+
+    schema_version: int = 1
+    source: SourceInfo
+    meta: Meta
+    values: dict[str, Number | None]
+    cells: list[Cell]
+    sections: list[Section]
+    facts: list[Fact] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+
+    def contract(self) -> dict[str, object]:
+        """The object `nianbao parse --format json` prints (shared/spec/contract.md)."""
+        return {
+            "schema_version": self.schema_version,
+            "source": self.source.model_dump(exclude_none=True),
+            "meta": self.meta.model_dump(include={"year", "agency", "template", "title", "published"}),
+            "values": self.values,
+            "cells": [c.model_dump(exclude_defaults=True, exclude={"inferred"}) | {"inferred": c.inferred}
+                      for c in self.cells],
+            "sections": [s.model_dump(exclude_none=True) for s in self.sections],
+            "findings": [f.model_dump() for f in self.findings],
+        }

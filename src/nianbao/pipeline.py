@@ -1,0 +1,116 @@
+"""The parse pipeline: ingest → layout → extract → check, one small stage after another."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from nianbao.check import run_checks
+from nianbao.errors import UnusableInput
+from nianbao.extract.detect import detect_template
+from nianbao.extract.meta import extract_meta
+from nianbao.extract.tables import read_table
+from nianbao.ingest import Document, read_document
+from nianbao.layout.lines import Line, split_lines
+from nianbao.layout.sections import find_sections, strip_enumerator
+from nianbao.layout.tokens import tokenize
+from nianbao.models import Cell, Fact, Report, Section
+from nianbao.normalize import norm_label, to_plain
+from nianbao.templates import TableSpec, Template, all_templates, load_template
+
+_REPORT_WORDS = ("信息公开", "政务公开")
+
+
+def parse_file(path: Path | str) -> Report:
+    """Parse one report file. Raises UnusableInput for what cannot be read as a report."""
+    return parse_document(read_document(Path(path)))
+
+
+def parse_document(document: Document) -> Report:
+    lines = split_lines(document.text)
+    sections = find_sections(lines, _table_labels())
+    meta = extract_meta(lines, sections)
+    norm_text = norm_label("".join(line.text for line in lines if not line.chrome))
+    template_id = detect_template(norm_text, meta.year)
+    if not any(word in norm_text for word in _REPORT_WORDS):
+        raise UnusableInput(document.source.path, "不是政府信息公开工作年度报告（未见“信息公开”字样）")
+    if template_id is None:
+        raise UnusableInput(document.source.path, "无法判断报告年度和模板版本（未见统计表，也未见报告年度）")
+    meta.template = template_id
+    template = load_template(template_id)
+    sections = _map_sections(sections, template)
+    values: dict[str, int | float | None] = {key: None for key in template.required_keys()}
+    cells: list[Cell] = []
+    facts: list[Fact] = []
+    for table in template.tables:
+        read = read_table(table, tokenize(_table_lines(table, lines, sections)))
+        values.update({k: None if v is None else to_plain(v) for k, v in read.values.items()})
+        cells.extend(read.cells[k] for k in read.values if k in read.cells)
+        facts.extend(read.facts)
+    report = Report(source=document.source, meta=meta, values=values, cells=cells, sections=sections, facts=facts)
+    report.findings = run_checks(report, lines)
+    return report
+
+
+@cache
+def _table_labels() -> tuple[str, ...]:
+    """Every label printed inside a table, in any template: such lines are never headings."""
+    labels: list[str] = []
+    for template in all_templates():
+        for table in template.tables:
+            labels.extend(table.group_labels)
+            labels.extend(row.label for _, row in table.rows())
+    return tuple(labels)
+
+
+def _map_sections(sections: list[Section], template: Template) -> list[Section]:
+    """Tie each printed section to the template section it stands for, by title."""
+    taken: set[str] = set()
+    mapped = []
+    for section in sections:
+        number = _match_section(section.title, template, taken)
+        if number:
+            taken.add(number)
+        mapped.append(section.model_copy(update={"template_number": number}))
+    return mapped
+
+
+def _match_section(title: str, template: Template, taken: set[str]) -> str | None:
+    norm = strip_enumerator(norm_label(title))
+    best: tuple[float, str] | None = None
+    for spec in template.sections:
+        if spec.number in taken:
+            continue
+        for candidate in (spec.title, *spec.variants):
+            target = norm_label(candidate)
+            if norm == target:
+                score = 1.0
+            elif len(norm) >= 4 and (norm in target or target in norm):
+                score = 0.9
+            else:
+                score = _dice(norm, target)
+            if score >= 0.6 and (best is None or score > best[0]):
+                best = (score, spec.number)
+    return best[1] if best else None
+
+
+def _dice(a: str, b: str) -> float:
+    pairs_a = {a[i:i + 2] for i in range(len(a) - 1)}
+    pairs_b = {b[i:i + 2] for i in range(len(b) - 1)}
+    if not pairs_a or not pairs_b:
+        return 0.0
+    return 2 * len(pairs_a & pairs_b) / (len(pairs_a) + len(pairs_b))
+
+
+def _table_lines(table: TableSpec, lines: list[Line], sections: list[Section]) -> list[Line]:
+    """The lines a table lives in: its section, else from its first anchor to the next heading."""
+    section = next((s for s in sections if table.section and s.template_number == table.section), None)
+    if section is not None:
+        return lines[section.line: section.end_line]
+    anchors = [norm_label(a) for a in table.anchors]
+    start = next((ln.number for ln in lines if not ln.chrome and any(a in norm_label(ln.text) for a in anchors)),
+                 None)
+    if start is None:
+        return []
+    end = next((s.line - 1 for s in sections if s.line > start), len(lines)) if table.section else len(lines)
+    return lines[start - 1: end]

@@ -1,0 +1,125 @@
+"""The report templates as data: one TOML description per template version.
+
+Parsing, checking and (later) rendering read these descriptions; adding a template version or a
+label variant is an edit to ``templates/data/*.toml``, not new code.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from importlib import resources
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TemplateId = Literal["2021", "2019", "legacy"]
+TEMPLATE_IDS: tuple[TemplateId, ...] = ("2021", "2019", "legacy")
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ColumnSpec(_Spec):
+    key: str
+    label: str
+    variants: tuple[str, ...] = ()
+    unit: str | None = None
+    decimals: bool = False  # amounts (万元) may carry decimals; counts may not
+    signed: bool = False  # 本年增/减 may be negative
+    after: tuple[str, ...] = ()  # extra columns: the column keys it may follow
+
+
+class RowSpec(_Spec):
+    key: str
+    label: str
+    variants: tuple[str, ...] = ()
+    unit: str | None = None
+    extra: bool = False  # printed by some reports only (subtotals); absent unless printed
+
+
+class BlockSpec(_Spec):
+    label: str
+    columns: tuple[ColumnSpec, ...]
+    extra_columns: tuple[ColumnSpec, ...] = ()
+    rows: tuple[RowSpec, ...]
+
+
+class IdentitySpec(_Spec):
+    """sum(left) == sum(right), instantiated per row, per column, or once."""
+
+    rule: str
+    each: Literal["row", "column", "once"] = "once"
+    left: tuple[str, ...]
+    right: tuple[str, ...]
+    infer: bool = True  # may a blank cell be solved from this identity?
+
+
+class TableSpec(_Spec):
+    id: str
+    title: str
+    section: str | None = None
+    layout: Literal["rows", "flat"] = "rows"
+    anchors: tuple[str, ...] = ()
+    note: str | None = None
+    group_labels: tuple[str, ...] = ()  # merged parent cells printed inside the table
+    optional_rows: bool = False
+    blocks: tuple[BlockSpec, ...]
+    identities: tuple[IdentitySpec, ...] = ()
+
+    def rows(self) -> list[tuple[BlockSpec, RowSpec]]:
+        return [(block, row) for block in self.blocks for row in block.rows]
+
+    def column_keys(self) -> list[str]:
+        """Every column key a row of this table may have, extra columns included."""
+        keys: list[str] = []
+        for block in self.blocks:
+            for col in (*block.columns, *block.extra_columns):
+                if col.key not in keys:
+                    keys.append(col.key)
+        return keys
+
+
+class SectionSpec(_Spec):
+    number: str
+    title: str
+    variants: tuple[str, ...] = ()
+
+
+class Template(_Spec):
+    id: TemplateId
+    name: str
+    first_year: int
+    last_year: int
+    fingerprints: tuple[str, ...]
+    sections: tuple[SectionSpec, ...]
+    tables: tuple[TableSpec, ...] = Field(default=())
+
+    def table(self, table_id: str) -> TableSpec | None:
+        return next((t for t in self.tables if t.id == table_id), None)
+
+    def required_keys(self) -> list[str]:
+        """The keys every report of this template has in ``values`` (null when unknown)."""
+        keys: list[str] = []
+        for table in self.tables:
+            if table.optional_rows:
+                continue
+            for block, row in table.rows():
+                if not row.extra:
+                    keys.extend(cell_key(row.key, col.key) for col in block.columns)
+        return keys
+
+
+def cell_key(row_key: str, column_key: str) -> str:
+    return f"{row_key}.{column_key}" if column_key else row_key
+
+
+@cache
+def load_template(template_id: TemplateId) -> Template:
+    text = resources.files(__package__).joinpath("data", f"{template_id}.toml").read_text("utf-8")
+    return Template.model_validate(tomllib.loads(text))
+
+
+def all_templates() -> list[Template]:
+    return [load_template(t) for t in TEMPLATE_IDS]
