@@ -260,7 +260,7 @@ def _settle(table: TableSpec, present: set[str], pending: list[_Pending], result
             _apply(item.keys, candidate, trial, {})
             propagate(trial, identities)
             touching = [i for i in identities if set(i.keys) & set(item.keys)]
-            if not violations(trial, touching):
+            if not violations(trial, touching) and not _forced_negative(trial, touching):
                 outcomes.append((candidate, trial))
         if not outcomes:
             outcomes = [(c, values) for c in item.candidates]
