@@ -36,8 +36,8 @@ def consistent_values(new: list[int] | None = None) -> dict[str, int]:
         values[f"requests.granted.{col}"] = granted[i]
         values[f"requests.unable_not_held.{col}"] = unable[i]
         values[f"requests.total.{col}"] = new[i]
-    for group, numbers in zip(T4_ROWS, ([1, 0, 0, 1, 2], [0, 1, 0, 0, 1], [0, 0, 0, 0, 0])):
-        for col, n in zip(T4_COLUMNS, numbers):
+    for group, numbers in zip(T4_ROWS, ([1, 0, 0, 1, 2], [0, 1, 0, 0, 1], [0, 0, 0, 0, 0]), strict=True):
+        for col, n in zip(T4_COLUMNS, numbers, strict=True):
             values[f"appeals.{group}.{col}"] = n
     return values
 

@@ -7,9 +7,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from nianbao.ingest import read_text  # noqa: E402
-from nianbao.models import Report  # noqa: E402
-from nianbao.pipeline import parse_document  # noqa: E402
+from nianbao.ingest import read_text
+from nianbao.models import Report
+from nianbao.pipeline import parse_document
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 

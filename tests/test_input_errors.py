@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 import pytest
-from builder import consistent_values, report_text
 
+from builder import consistent_values, report_text
 from nianbao.errors import UnusableInput
 from nianbao.pipeline import parse_file
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import opencc
 import pytest
+
 from builder import T3_COLUMNS, consistent_values, report_text
 from conftest import parse, rules
 
@@ -196,7 +197,8 @@ def test_sections_whatever_the_numbering_style():
 
 
 def test_extra_section_maps_the_fee_section_by_title():
-    text = report_text(consistent_values()).replace("六、其他需要报告的事项", "六、下步工作打算\n\n加强培训。\n\n七、其他需要报告的事项")
+    extra = "六、下步工作打算\n\n加强培训。\n\n七、其他需要报告的事项"
+    text = report_text(consistent_values()).replace("六、其他需要报告的事项", extra)
     report = parse(text)
     assert "structure.extra_section" in rules(report)
     assert "fees.statement_missing" not in rules(report)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import SHARED
 
+from conftest import SHARED
 from nianbao.pipeline import parse_file
 
 GOLD = sorted((SHARED / "gold").glob("*.json")) + sorted((SHARED / "corpus" / "gold").glob("*-layout.json"))

@@ -2,6 +2,6 @@
 
 __version__ = "0.1.0"
 
-from nianbao.pipeline import parse_document, parse_file  # noqa: E402
+from nianbao.pipeline import parse_document, parse_file
 
 __all__ = ["__version__", "parse_document", "parse_file"]

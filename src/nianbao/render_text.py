@@ -48,7 +48,7 @@ def _table_view(table: TableSpec, values: dict[str, int | float | None], inferre
             continue
         cells = [_show(values.get(k), k in inferred) for k in row_keys]
         if not uniform:
-            cells = ["  ".join(f"{c.label}:{v}" for c, v in zip(block.columns, cells))]
+            cells = ["  ".join(f"{c.label}:{v}" for c, v in zip(block.columns, cells, strict=True))]
         view.add_row(row.label, *cells)
     return view
 

@@ -41,9 +41,10 @@ def identity_findings(context: Context, rule_id: str, describe: Describe) -> Ite
             doubtful = [k for k in identity.keys if k in cells and (cells[k].inferred or cells[k].split)]
             severity = this.severity
             if doubtful:
-                message += f"（其中 {'、'.join(cell_name(template, k) for k in doubtful)} 为推算或拆分所得，可能是解析误差）"
+                names = "、".join(cell_name(template, k) for k in doubtful)
+                message += f"（其中 {names} 为推算或拆分所得，可能是解析误差）"
                 severity = "warning" if severity == "error" else severity
-            lines = [cells[k].line for k in identity.keys if k in cells and cells[k].line]
+            lines = [line for k in identity.keys if k in cells and (line := cells[k].line) is not None]
             yield this.finding(message, keys=list(identity.keys), line=min(lines) if lines else None,
                                severity=severity)
     if blank:
@@ -135,7 +136,7 @@ def legacy_requests_balance(context: Context) -> Iterator[Finding]:
     for group, name in (("answered", "申请答复数"), ("closed", "申请办结数")):
         total = values.get(f"legacy.request.{group}.total")
         parts = [k for k, v in values.items() if v is not None and k.startswith(f"legacy.request.{group}.")
-                 and (k.count(".") == 3 and not k.endswith(".total") or k.endswith(".refused.total"))]
+                 and ((k.count(".") == 3 and not k.endswith(".total")) or k.endswith(".refused.total"))]
         handled = total if total is not None else sum(values[k] or 0 for k in parts)
         if not handled:
             continue

@@ -55,7 +55,7 @@ def readings(group: list[Token], expected: int) -> Reading:
         out = []
         for positions in combinations(range(expected), k):
             vector = [Slot(value=None, token=None)] * expected
-            for pos, slot in zip(positions, slots):
+            for pos, slot in zip(positions, slots, strict=True):
                 vector[pos] = slot
             out.append(tuple(vector))
         return Reading(out, k, expected, split=False)

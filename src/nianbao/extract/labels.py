@@ -27,6 +27,7 @@ class RowLabel:
     canonical: str
     bare: str | None
     variants: tuple[str, ...]
+    probes: tuple[str, ...]  # short strings one of which any match must contain (a cheap filter)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,22 +39,37 @@ class Hit:
     text: str  # the matched text (normalised)
 
 
+_MATCHERS: dict[int, LabelMatcher] = {}
+
+
+def matcher_for(table: TableSpec) -> LabelMatcher:
+    """One matcher per table description (descriptions are loaded once and never change;
+    keyed by identity because hashing a pydantic model walks all of it)."""
+    matcher = _MATCHERS.get(id(table))
+    if matcher is None or matcher.table is not table:
+        matcher = _MATCHERS[id(table)] = LabelMatcher(table)
+    return matcher
+
+
 class LabelMatcher:
     def __init__(self, table: TableSpec) -> None:
+        self.table = table
         self.labels: list[RowLabel] = []
         for index, (block, row) in enumerate(table.rows()):
             canonical = norm_label(row.label)
-            bare = strip_enumerator(canonical)
-            self.labels.append(RowLabel(
-                index=index, block=block, row=row, canonical=canonical,
-                bare=bare if bare != canonical and len(bare) >= BARE_MIN else None,
-                variants=tuple(norm_label(v) for v in row.variants),
-            ))
+            stripped = strip_enumerator(canonical)
+            bare = stripped if stripped != canonical and len(stripped) >= BARE_MIN else None
+            variants = tuple(norm_label(v) for v in row.variants)
+            starts = tuple(text[: min(PREFIX_MIN, len(text))] for text in (canonical, bare) if text)
+            self.labels.append(RowLabel(index=index, block=block, row=row, canonical=canonical, bare=bare,
+                                        variants=variants, probes=starts + variants))
 
     def hits(self, buffer: str) -> list[Hit]:
         """The best match of every row label found in ``buffer``."""
         found = []
         for label in self.labels:
+            if not any(probe in buffer for probe in label.probes):
+                continue
             hit = _best_hit(label, buffer)
             if hit is not None:
                 found.append(hit)

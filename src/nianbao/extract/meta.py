@@ -9,7 +9,9 @@ from nianbao.layout.lines import Line
 from nianbao.models import Meta, Section
 
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
-_PERIOD = re.compile(r"(?:19|20)\d{2}\s*年?\s*1\s*月?\s*1\s*日?\s*(?:起\s*)?(?:至|到|—|-|~)\s*((?:19|20)\d{2})\s*年?\s*12\s*月?\s*31")
+_PERIOD = re.compile(
+    r"(?:19|20)\d{2}\s*年?\s*1\s*月?\s*1\s*日?\s*(?:起\s*)?(?:至|到|—|-|~)\s*((?:19|20)\d{2})\s*年?\s*12\s*月?\s*31"
+)
 _DATE = re.compile(r"((?:19|20)\d{2})\s*[年/.\-]\s*(\d{1,2})\s*[月/.\-]\s*(\d{1,2})\s*日?")
 _DATE_LABEL = re.compile(r"(发布|发文|成文|公开|印发)(日期|时间)")
 _REPORT_WORD = re.compile(r"报\s*告")

@@ -7,7 +7,7 @@ A blank cell takes a value only when the identities and non-negativity force exa
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from nianbao.templates import IdentitySpec, TableSpec
@@ -25,13 +25,33 @@ class Identity:
     infer: bool
     anchor: str  # the row or column it was instantiated for ("" when once)
 
-    @property
-    def keys(self) -> tuple[str, ...]:
-        return self.left + self.right
+    keys: tuple[str, ...] = field(init=False)
+    keys_set: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "keys", self.left + self.right)
+        object.__setattr__(self, "keys_set", frozenset(self.left + self.right))
 
 
-def bind_identities(table: TableSpec, present: set[str]) -> list[Identity]:
-    """Instantiate the table's identities over the keys this report has (printed extras included)."""
+def bind_identities(table: TableSpec, present: set[str] | frozenset[str]) -> list[Identity]:
+    """The table's identities over the keys this report has (printed extras included)."""
+    return [identity for identity in _all_identities(table) if identity.keys_set <= present]
+
+
+_BOUND: dict[int, tuple[TableSpec, tuple[Identity, ...]]] = {}
+
+
+def _all_identities(table: TableSpec) -> tuple[Identity, ...]:
+    """Every identity of the table instantiated once (cached by identity, see matcher_for)."""
+    cached = _BOUND.get(id(table))
+    if cached is not None and cached[0] is table:
+        return cached[1]
+    bound = _instantiate(table)
+    _BOUND[id(table)] = (table, bound)
+    return bound
+
+
+def _instantiate(table: TableSpec) -> tuple[Identity, ...]:
     rows = [row.key for _, row in table.rows()]
     columns = [key for key in table.column_keys() if key]
     bound: list[Identity] = []
@@ -44,10 +64,8 @@ def bind_identities(table: TableSpec, present: set[str]) -> list[Identity]:
         else:
             anchors = [("", "")]
         for anchor, placeholder in anchors:
-            identity = _bind(spec, anchor, placeholder)
-            if all(key in present for key in identity.keys):
-                bound.append(identity)
-    return bound
+            bound.append(_bind(spec, anchor, placeholder))
+    return tuple(bound)
 
 
 def _bind(spec: IdentitySpec, anchor: str, placeholder: str) -> Identity:
@@ -83,7 +101,7 @@ def propagate(values: Values, identities: Iterable[Identity]) -> dict[str, Decim
                 if value >= 0:
                     values[key] = filled[key] = value
                     changed = True
-            elif not unknown_right and balance == 0 or not unknown_left and balance == 0:
+            elif (not unknown_right and balance == 0) or (not unknown_left and balance == 0):
                 for key in unknown_left or unknown_right:
                     values[key] = filled[key] = Decimal(0)
                 changed = True

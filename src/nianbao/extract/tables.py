@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from nianbao.extract.candidates import Candidate, Reading, readings
-from nianbao.extract.labels import Hit, LabelMatcher, RowLabel
+from nianbao.extract.labels import Hit, LabelMatcher, RowLabel, matcher_for
 from nianbao.extract.solve import Identity, bind_identities, propagate, violations
 from nianbao.layout.tokens import Token
 from nianbao.models import Cell, Fact
@@ -52,7 +52,7 @@ def read_table(table: TableSpec, tokens: list[Token]) -> TableRead:
     header = "".join(t.norm for t in tokens if t.kind == "text")
     if table.layout == "flat":
         return _read_flat(table, tokens, header)
-    matcher = LabelMatcher(table)
+    matcher = matcher_for(table)
     columns = _choose_columns(table, matcher, tokens, header)
     reads, trailing = walk(matcher, tokens, columns)
     result = _settle_rows(table, matcher, reads, trailing, columns, header)
@@ -132,7 +132,7 @@ def _layout_score(table: TableSpec, reads: list[RowRead], block_label: str, layo
         if read.label is None or read.label.block.label != block_label or len(read.numbers) != len(layout):
             continue
         keys = [cell_key(read.label.row.key, c.key) for c in layout]
-        values = {k: t.value for k, t in zip(keys, read.numbers)}
+        values = {k: t.value for k, t in zip(keys, read.numbers, strict=True)}
         identities = bind_identities(table, set(keys))
         score += not violations(values, identities)
     return score
@@ -210,7 +210,7 @@ def _row_pending(table: TableSpec, keys: list[str], read: RowRead, result: Table
                                  detail={"printed": reading.printed, "expected": reading.expected,
                                          "split": reading.split,
                                          "raw": " ".join(t.raw for t in read.numbers)}))
-    row_identities = bind_identities(table, set(keys))
+    row_identities = bind_identities(table, frozenset(keys))
     return _Pending(keys=keys, candidates=_consistent(reading, keys, row_identities), line=line)
 
 
@@ -218,7 +218,7 @@ def _consistent(reading: Reading, keys: list[str], identities: list[Identity]) -
     """The readings the row's own identities allow (all of them if none does)."""
     kept = []
     for candidate in reading.candidates:
-        values: dict[str, Decimal | None] = {k: s.value for k, s in zip(keys, candidate)}
+        values: dict[str, Decimal | None] = {k: s.value for k, s in zip(keys, candidate, strict=True)}
         propagate(values, identities)
         if not violations(values, identities) and not _forced_negative(values, identities):
             kept.append(candidate)
@@ -291,7 +291,7 @@ def _settle(table: TableSpec, present: set[str], pending: list[_Pending], result
 
 def _apply(keys: list[str], candidate: Candidate, values: dict[str, Decimal | None],
            printed: dict[str, Cell]) -> None:
-    for key, slot in zip(keys, candidate):
+    for key, slot in zip(keys, candidate, strict=True):
         values[key] = slot.value
         if slot.token is not None:
             printed[key] = Cell(key=key, value=_plain(slot.value), raw=slot.token.raw, line=slot.token.line,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,9 @@ _MAGIC: tuple[tuple[bytes, SourceFormat], ...] = (
     (b"\xff\xd8\xff", "image"),
     (b"GIF8", "image"),
 )
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,7 @@ def read_document(path: Path) -> Document:
 
 
 def _document(path: str, data: bytes, fmt: SourceFormat, text: str, encoding: str) -> Document:
-    control = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f\v")
+    control = len(_CONTROL.findall(text))
     if control > max(8, len(text) // 100):
         raise UnusableInput(path, "不是文本文件（含大量控制字符）")
     source = SourceInfo(path=path, sha256=hashlib.sha256(data).hexdigest(), format=fmt, encoding=encoding)

@@ -14,7 +14,9 @@ CHROME_MARKERS = (
     "网站标识码", "ICP备", "公网安备", "站点地图", "网站制作", "技术支持：", "技术支持:", "版权所有",
     "打印本页", "关闭窗口", "【打印】", "【关闭】", "分享到", "扫一扫在手机", "【字体：", "字号：大",
 )
-_PAGE_NUMBER = re.compile(r"^\s*(?:[-—–]\s*\d{1,3}\s*[-—–]|第\s*\d{1,3}\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$")
+_PAGE_NUMBER = re.compile(
+    r"^\s*(?:[-—–]\s*\d{1,3}\s*[-—–]|第\s*\d{1,3}\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$"
+)
 _AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
 
 
@@ -30,8 +32,11 @@ class Line:
         return not self.text.strip()
 
 
+_CHROME = re.compile("|".join(map(re.escape, CHROME_MARKERS)))
+
+
 def is_chrome(text: str) -> bool:
-    return bool(_PAGE_NUMBER.match(text)) or any(marker in text for marker in CHROME_MARKERS)
+    return bool(_PAGE_NUMBER.match(text) or _CHROME.search(text))
 
 
 def split_lines(text: str) -> list[Line]:
