@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from nianbao.layout.lines import Line
 from nianbao.models import Finding, Report, Severity
+from nianbao.templates import Template, load_template
 
 
 @dataclass(frozen=True)
@@ -14,8 +15,12 @@ class Context:
     report: Report
     lines: list[Line]
 
-    def line_text(self, number: int) -> str:
-        return self.lines[number - 1].text if 0 < number <= len(self.lines) else ""
+    @property
+    def template(self) -> Template:
+        """The report's template (the pipeline never checks a report without one)."""
+        if self.report.meta.template is None:
+            raise ValueError("checks need a report whose template is known")
+        return load_template(self.report.meta.template)
 
 
 Check = Callable[[Context], Iterator[Finding]]

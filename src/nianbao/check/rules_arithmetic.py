@@ -59,7 +59,7 @@ def _n(value: Decimal) -> str:
 @rule("requests.row_total", "error", "表三：某行总计不等于各类申请人之和",
       "表三每一行的“总计”列应等于自然人与五类法人或其他组织之和（表格结构本身的要求）。")
 def requests_row_total(context: Context) -> Iterator[Finding]:
-    template = load_template(context.report.meta.template or "2021")
+    template = context.template
     yield from identity_findings(context, "requests.row_total", lambda i, left, right: (
         f"{row_name(template, i.anchor)}：总计 {_n(left)} ≠ 各类申请人之和 {_n(right)}"))
 
@@ -67,7 +67,7 @@ def requests_row_total(context: Context) -> Iterator[Finding]:
 @rule("requests.results_total", "error", "表三：（七）总计不等于各办理结果之和",
       "表三“（七）总计”应等于（一）至（六）各项办理结果之和，每列分别核对（表格结构本身的要求）。")
 def requests_results_total(context: Context) -> Iterator[Finding]:
-    template = load_template(context.report.meta.template or "2021")
+    template = context.template
     yield from identity_findings(context, "requests.results_total", lambda i, left, right: (
         f"（七）总计 {_n(left)} ≠ 各办理结果之和 {_n(right)}（{column_name(template, 'requests', i.anchor)}列）"))
 
@@ -76,7 +76,7 @@ def requests_results_total(context: Context) -> Iterator[Finding]:
       "表三表头注明的勾稽关系：本年新收加上年结转，等于本年度办理结果总计加结转下年度继续办理"
       "（国办公开办函〔2021〕30号格式，每列分别核对）。")
 def requests_balance(context: Context) -> Iterator[Finding]:
-    template = load_template(context.report.meta.template or "2021")
+    template = context.template
     yield from identity_findings(context, "requests.balance", lambda i, left, right: (
         f"本年新收＋上年结转 {_n(left)} ≠ 办理结果总计＋结转下年度 {_n(right)}"
         f"（{column_name(template, 'requests', i.anchor)}列）"))
@@ -85,7 +85,7 @@ def requests_balance(context: Context) -> Iterator[Finding]:
 @rule("requests.subtotal", "error", "表三：印出的小计不等于其分项之和",
       "部分报告为（三）至（六）各类办理结果或“法人或其他组织”加印小计；小计应等于其分项之和。")
 def requests_subtotal(context: Context) -> Iterator[Finding]:
-    template = load_template(context.report.meta.template or "2021")
+    template = context.template
     yield from identity_findings(context, "requests.subtotal", lambda i, left, right: (
         f"{cell_name(template, i.left[0])} {_n(left)} ≠ 其分项之和 {_n(right)}"))
 
@@ -93,7 +93,7 @@ def requests_subtotal(context: Context) -> Iterator[Finding]:
 @rule("appeals.total", "error", "表四：总计不等于四项结果之和",
       "表四行政复议、未经复议直接起诉、复议后起诉的“总计”应等于结果维持、结果纠正、其他结果、尚未审结之和。")
 def appeals_total(context: Context) -> Iterator[Finding]:
-    template = load_template(context.report.meta.template or "2021")
+    template = context.template
     yield from identity_findings(context, "appeals.total", lambda i, left, right: (
         f"{row_name(template, i.anchor)}：总计 {_n(left)} ≠ 四项结果之和 {_n(right)}"))
 

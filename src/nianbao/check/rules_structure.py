@@ -52,7 +52,7 @@ def extra_section(context: Context) -> Iterator[Finding]:
 @rule("structure.missing_row", "error", "表格缺行或缺表",
       "年报格式的三张统计表有固定的行；缺行的数据无法核对，也无法汇总。")
 def missing_row(context: Context) -> Iterator[Finding]:
-    template = load_template(context.report.meta.template or "2021")
+    template = context.template
     this = this_rule("structure.missing_row")
     for fact in _facts(context, "missing_table"):
         yield this.finding(f"缺少表格“{fact.detail.get('title')}”", keys=fact.keys)
@@ -63,7 +63,7 @@ def missing_row(context: Context) -> Iterator[Finding]:
 @rule("structure.cell_count", "info", "某行印出的数字个数与模板不符",
       "一行数字多于或少于模板的列数时，只有表格的勾稽关系能确定各数所在的列；不能确定的留空，不作猜测。")
 def cell_count(context: Context) -> Iterator[Finding]:
-    template = load_template(context.report.meta.template or "2021")
+    template = context.template
     this = this_rule("structure.cell_count")
     for fact in _facts(context, "cell_count"):
         name = row_name(template, fact.keys[0]) if fact.keys else "该行"

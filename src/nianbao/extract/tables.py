@@ -165,7 +165,7 @@ def _settle_rows(table: TableSpec, matcher: LabelMatcher, reads: list[RowRead], 
         if variant is not None:
             result.facts.append(variant)
         keys = [cell_key(label.row.key, c.key) for c in columns[label.block.label]]
-        pending.append(_row_pending(table, keys, read, result))
+        pending.append(_row_pending(table, label.row.key, keys, read, result))
     for hit in matcher.hits(trailing):
         if hit.kind != "prefix":
             seen.add(hit.label.index)
@@ -202,11 +202,12 @@ def _column_variants(table: TableSpec, columns: dict[str, list[ColumnSpec]], tok
     return facts
 
 
-def _row_pending(table: TableSpec, keys: list[str], read: RowRead, result: TableRead) -> _Pending:
+def _row_pending(table: TableSpec, place: str, keys: list[str], read: RowRead, result: TableRead) -> _Pending:
+    """``place`` names the row (or the whole flat table) in the facts."""
     reading = readings(read.numbers, len(keys))
     line = read.numbers[0].line
     if reading.printed != reading.expected or reading.overflow:
-        result.facts.append(Fact(kind="cell_count", keys=[keys[0].rsplit(".", 1)[0]], line=line,
+        result.facts.append(Fact(kind="cell_count", keys=[place], line=line,
                                  detail={"printed": reading.printed, "expected": reading.expected,
                                          "split": reading.split,
                                          "raw": " ".join(t.raw for t in read.numbers)}))
@@ -368,8 +369,6 @@ def _read_flat(table: TableSpec, tokens: list[Token], header: str) -> TableRead:
         _settle(table, present, [], result)
         return result
     read = RowRead(label=None, hit=None, label_tokens=[], numbers=numbers, buffer="")
-    pending = _row_pending(table, keys, read, result)
-    if result.facts and result.facts[-1].kind == "cell_count":
-        result.facts[-1].keys = [table.id]
+    pending = _row_pending(table, table.id, keys, read, result)
     _settle(table, present, [pending], result)
     return result
