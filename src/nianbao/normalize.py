@@ -17,6 +17,7 @@ _PINYIN = re.compile(r"(?<=[\u4e00-\u9fff])\((?:[a-zāáǎàēéěèīíǐìōó
 _CN_NUMERALS = "一二三四五六七八九十"
 # Enumerators: 1. 1． 1、 (1) ①  →  "1."   ;   (一) (一)、 （一）  →  "(一)"   ;   一. 一．  →  "一、"
 _ARABIC_ENUM = re.compile(r"(?:\((\d{1,2})\)|(?<![\d.])(\d{1,2})[.、．](?!\d))")
+_HAS_CIRCLED = re.compile("[\u2460-\u2473]")
 _CIRCLED = str.maketrans({chr(0x2460 + i): f"{i + 1}." for i in range(20)})
 _CN_PAREN_ENUM = re.compile(rf"\(([{_CN_NUMERALS}]{{1,3}})\)[、.]?")
 _CN_ENUM = re.compile(rf"^([{_CN_NUMERALS}]{{1,3}})[.．]")
@@ -35,9 +36,12 @@ def to_simplified(text: str) -> str:
 
 def clean_line(text: str) -> str:
     """Unicode NFKC (全角 digits and brackets to ASCII), minus inline pinyin and markdown bold."""
-    text = text.translate(_CIRCLED)  # before NFKC, which would drop the dot
-    text = unicodedata.normalize("NFKC", text)
-    text = _PINYIN.sub("", text)
+    if _HAS_CIRCLED.search(text):
+        text = text.translate(_CIRCLED)  # before NFKC, which would drop the dot
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    if "(" in text:
+        text = _PINYIN.sub("", text)
     return text.replace("**", "").replace("\u200b", "")
 
 
@@ -51,6 +55,12 @@ def norm_label(text: str) -> str:
     text = _CN_PAREN_ENUM.sub(lambda m: f"({m.group(1)})", text)
     text = _CN_ENUM.sub(lambda m: f"{m.group(1)}、", text)
     return text.rstrip(":")
+
+
+def squeeze(text: str) -> str:
+    """Text without whitespace or quotes: enough to look for a phrase in a whole document
+    (``norm_label`` is for labels; on a whole document its enumerator rules cost time)."""
+    return _QUOTES.sub("", _WHITESPACE.sub("", text))
 
 
 BLANK_MARKS = frozenset({"/", "-", "—", "——", "－", "−", "无", "\\", "─", "/ ", "–"})
@@ -70,7 +80,10 @@ class ParsedNumber:
 
 def parse_number(raw: str) -> ParsedNumber | None:
     """A cell's number (``1,077,980元``, ``０``, ``+3``), or None when the cell is not a number."""
-    text = unicodedata.normalize("NFKC", raw).strip().replace("，", ",")
+    if raw.isascii() and raw.isdigit():  # the common case: a plain count
+        return ParsedNumber(value=Decimal(raw), unit=None, signed=False)
+    text = raw if unicodedata.is_normalized("NFKC", raw) else unicodedata.normalize("NFKC", raw)
+    text = text.strip().replace("，", ",")
     m = _NUMBER.match(text)
     if not m:
         return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from nianbao.check import run_checks
@@ -13,9 +13,9 @@ from nianbao.extract.tables import read_table
 from nianbao.ingest import Document, read_document
 from nianbao.layout.lines import Line, split_lines
 from nianbao.layout.sections import find_sections, strip_enumerator
-from nianbao.layout.tokens import tokenize
+from nianbao.layout.tokens import Token, line_tokens
 from nianbao.models import Cell, Fact, Report, Section
-from nianbao.normalize import norm_label, to_plain
+from nianbao.normalize import norm_label, squeeze, to_plain
 from nianbao.templates import TableSpec, Template, all_templates, load_template
 
 _REPORT_WORDS = ("信息公开", "政务公开")
@@ -30,7 +30,7 @@ def parse_document(document: Document) -> Report:
     lines = split_lines(document.text)
     sections = find_sections(lines, _table_labels())
     meta = extract_meta(lines, sections)
-    norm_text = norm_label("".join(line.text for line in lines if not line.chrome))
+    norm_text = squeeze("".join(line.text for line in lines if not line.chrome))
     template_id = detect_template(norm_text, meta.year)
     if not any(word in norm_text for word in _REPORT_WORDS):
         raise UnusableInput(document.source.path, "不是政府信息公开工作年度报告（未见“信息公开”字样）")
@@ -42,8 +42,13 @@ def parse_document(document: Document) -> Report:
     values: dict[str, int | float | None] = {key: None for key in template.required_keys()}
     cells: list[Cell] = []
     facts: list[Fact] = []
+    tokens_by_line: dict[int, list[Token]] = {}  # regions may overlap: tokenise each line once
     for table in template.tables:
-        read = read_table(table, tokenize(_table_lines(table, lines, sections)))
+        region = _table_lines(table, lines, sections)
+        for line in region:
+            if line.number not in tokens_by_line:
+                tokens_by_line[line.number] = line_tokens(line)
+        read = read_table(table, [t for line in region for t in tokens_by_line[line.number]])
         values.update({k: None if v is None else to_plain(v) for k, v in read.values.items()})
         cells.extend(read.cells[k] for k in read.values if k in read.cells)
         facts.extend(read.facts)
@@ -78,9 +83,17 @@ def _map_sections(sections: list[Section], template: Template) -> list[Section]:
 def _match_section(title: str, template: Template, taken: set[str]) -> str | None:
     norm = strip_enumerator(norm_label(title))
     best: tuple[float, str] | None = None
-    for spec in template.sections:
-        if spec.number in taken:
-            continue
+    for number, score in _section_scores(norm, template.id):
+        if number not in taken and score >= 0.6 and (best is None or score > best[0]):
+            best = (score, number)
+    return best[1] if best else None
+
+
+@lru_cache(maxsize=4096)
+def _section_scores(norm: str, template_id: str) -> tuple[tuple[str, float], ...]:
+    """How well a printed title matches each title (or variant) of the template's sections."""
+    scores = []
+    for spec in load_template(template_id).sections:
         for candidate in (spec.title, *spec.variants):
             target = norm_label(candidate)
             if norm == target:
@@ -89,9 +102,8 @@ def _match_section(title: str, template: Template, taken: set[str]) -> str | Non
                 score = 0.9
             else:
                 score = _dice(norm, target)
-            if score >= 0.6 and (best is None or score > best[0]):
-                best = (score, spec.number)
-    return best[1] if best else None
+            scores.append((spec.number, score))
+    return tuple(scores)
 
 
 def _dice(a: str, b: str) -> float:

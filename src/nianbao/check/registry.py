@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
+from functools import cached_property
 
+from nianbao.extract.solve import Identity, bind_identities
 from nianbao.layout.lines import Line
-from nianbao.models import Finding, Report, Severity
+from nianbao.models import Cell, Finding, Report, Severity
 from nianbao.templates import Template, load_template
 
 
@@ -14,6 +17,25 @@ from nianbao.templates import Template, load_template
 class Context:
     report: Report
     lines: list[Line]
+
+    @cached_property
+    def numbers(self) -> dict[str, Decimal | None]:
+        """The report's values as exact decimals (None for a blank)."""
+        return {k: None if v is None else Decimal(str(v)) for k, v in self.report.values.items()}
+
+    @cached_property
+    def cells(self) -> dict[str, Cell]:
+        return {c.key: c for c in self.report.cells}
+
+    @cached_property
+    def identities(self) -> dict[str, list[Identity]]:
+        """The template identities over the report's keys, by rule id."""
+        by_rule: dict[str, list[Identity]] = {}
+        present = set(self.report.values)
+        for table in self.template.tables:
+            for identity in bind_identities(table, present):
+                by_rule.setdefault(identity.rule, []).append(identity)
+        return by_rule
 
     @property
     def template(self) -> Template:

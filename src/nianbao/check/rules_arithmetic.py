@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from nianbao.check.labels import cell_name, column_name, row_name
 from nianbao.check.registry import Context, rule, this_rule
-from nianbao.extract.solve import Identity, bind_identities
+from nianbao.extract.solve import Identity
 from nianbao.models import Finding
 from nianbao.templates import load_template
 
@@ -17,36 +17,29 @@ NOT_ASSESSABLE = "无法核对：{cells} 为空"
 
 def identity_findings(context: Context, rule_id: str, describe: Describe) -> Iterator[Finding]:
     """One finding per broken identity of ``rule_id``; one info when blanks leave it unassessed."""
-    report = context.report
-    if report.meta.template is None:
-        return
-    template = load_template(report.meta.template)
+    template = context.template
     this = this_rule(rule_id)
-    cells = {c.key: c for c in report.cells}
-    present = set(report.values)
+    cells = context.cells
+    numbers = context.numbers
     blank: list[str] = []
-    for table in template.tables:
-        for identity in bind_identities(table, present):
-            if identity.rule != rule_id:
-                continue
-            values = [report.values.get(k) for k in identity.keys]
-            if any(v is None for v in values):
-                blank.extend(k for k in identity.keys if report.values.get(k) is None and k not in blank)
-                continue
-            left = sum((Decimal(str(report.values[k])) for k in identity.left), Decimal(0))
-            right = sum((Decimal(str(report.values[k])) for k in identity.right), Decimal(0))
-            if left == right:
-                continue
-            message = describe(identity, left, right)
-            doubtful = [k for k in identity.keys if k in cells and (cells[k].inferred or cells[k].split)]
-            severity = this.severity
-            if doubtful:
-                names = "、".join(cell_name(template, k) for k in doubtful)
-                message += f"（其中 {names} 为推算或拆分所得，可能是解析误差）"
-                severity = "warning" if severity == "error" else severity
-            lines = [line for k in identity.keys if k in cells and (line := cells[k].line) is not None]
-            yield this.finding(message, keys=list(identity.keys), line=min(lines) if lines else None,
-                               severity=severity)
+    for identity in context.identities.get(rule_id, []):
+        if any(numbers.get(k) is None for k in identity.keys):
+            blank.extend(k for k in identity.keys if numbers.get(k) is None and k not in blank)
+            continue
+        left = sum((numbers[k] or Decimal(0) for k in identity.left), Decimal(0))
+        right = sum((numbers[k] or Decimal(0) for k in identity.right), Decimal(0))
+        if left == right:
+            continue
+        message = describe(identity, left, right)
+        doubtful = [k for k in identity.keys if k in cells and (cells[k].inferred or cells[k].split)]
+        severity = this.severity
+        if doubtful:
+            names = "、".join(cell_name(template, k) for k in doubtful)
+            message += f"（其中 {names} 为推算或拆分所得，可能是解析误差）"
+            severity = "warning" if severity == "error" else severity
+        lines = [line for k in identity.keys if k in cells and (line := cells[k].line) is not None]
+        yield this.finding(message, keys=list(identity.keys), line=min(lines) if lines else None,
+                           severity=severity)
     if blank:
         names = "、".join(cell_name(template, k) for k in blank[:3]) + (" 等" if len(blank) > 3 else "")
         yield this.finding(NOT_ASSESSABLE.format(cells=names), keys=blank, severity="info")

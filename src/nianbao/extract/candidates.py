@@ -18,7 +18,7 @@ from nianbao.layout.tokens import Token
 MAX_CANDIDATES = 20_000
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: a frozen __init__ is slow for records made by the thousand
 class Slot:
     value: Decimal | None
     token: Token | None  # None: nothing printed for this column
@@ -32,7 +32,7 @@ class Slot:
 Candidate = tuple[Slot, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Reading:
     candidates: list[Candidate]
     printed: int  # how many cells the row printed

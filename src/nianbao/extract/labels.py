@@ -63,17 +63,43 @@ class LabelMatcher:
             starts = tuple(text[: min(PREFIX_MIN, len(text))] for text in (canonical, bare) if text)
             self.labels.append(RowLabel(index=index, block=block, row=row, canonical=canonical, bare=bare,
                                         variants=variants, probes=starts + variants))
+        # Labels by the first two characters of their probes: a buffer is only tested against
+        # the labels one of whose probes can start somewhere in it.
+        self._by_bigram: dict[str, set[int]] = {}
+        self._hits: dict[str, tuple[Hit, ...]] = {}
+        self._short: set[int] = set()  # labels with a one-character probe: always tested
+        for label in self.labels:
+            for probe in label.probes:
+                if len(probe) < 2:
+                    self._short.add(label.index)
+                else:
+                    self._by_bigram.setdefault(probe[:2], set()).add(label.index)
 
     def hits(self, buffer: str) -> list[Hit]:
-        """The best match of every row label found in ``buffer``."""
+        """The best match of every row label found in ``buffer`` (cached: the label text of a
+        table is much the same from one report to the next)."""
+        found = self._hits.get(buffer)
+        if found is None:
+            if len(self._hits) > 1 << 14:
+                self._hits.clear()
+            found = self._hits[buffer] = self._find_hits(buffer)
+        return list(found)
+
+    def _find_hits(self, buffer: str) -> tuple[Hit, ...]:
+        indexes = set(self._short)
+        for i in range(len(buffer) - 1):
+            found_here = self._by_bigram.get(buffer[i:i + 2])
+            if found_here:
+                indexes.update(found_here)
         found = []
-        for label in self.labels:
+        for index in sorted(indexes):
+            label = self.labels[index]
             if not any(probe in buffer for probe in label.probes):
                 continue
             hit = _best_hit(label, buffer)
             if hit is not None:
                 found.append(hit)
-        return found
+        return tuple(found)
 
     def choose(self, buffer: str, after: int) -> tuple[Hit | None, list[Hit]]:
         """The row these numbers belong to, and every label hit in the buffer.

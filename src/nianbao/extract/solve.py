@@ -35,7 +35,19 @@ class Identity:
 
 def bind_identities(table: TableSpec, present: set[str] | frozenset[str]) -> list[Identity]:
     """The table's identities over the keys this report has (printed extras included)."""
-    return [identity for identity in _all_identities(table) if identity.keys_set <= present]
+    frozen = present if isinstance(present, frozenset) else frozenset(present)
+    cache_key = (id(table), frozen)
+    cached = _BOUND_FOR_KEYS.get(cache_key)
+    if cached is not None and cached[0] is table:
+        return list(cached[1])
+    bound = tuple(identity for identity in _all_identities(table) if identity.keys_set <= frozen)
+    if len(_BOUND_FOR_KEYS) > 4096:
+        _BOUND_FOR_KEYS.clear()
+    _BOUND_FOR_KEYS[cache_key] = (table, bound)
+    return list(bound)
+
+
+_BOUND_FOR_KEYS: dict[tuple[int, frozenset[str]], tuple[TableSpec, tuple[Identity, ...]]] = {}
 
 
 _BOUND: dict[int, tuple[TableSpec, tuple[Identity, ...]]] = {}
@@ -84,15 +96,16 @@ def propagate(values: Values, identities: Iterable[Identity]) -> dict[str, Decim
     A deduction that would be negative is not made (the table contradicts itself there).
     """
     usable = [identity for identity in identities if identity.infer]
+    unknown = {k for identity in usable for k in identity.keys if values.get(k) is None}
     filled: dict[str, Decimal] = {}
     changed = True
-    while changed:
+    while changed and unknown:
         changed = False
         for identity in usable:
-            unknown_left = [k for k in identity.left if values.get(k) is None]
-            unknown_right = [k for k in identity.right if values.get(k) is None]
-            if not unknown_left and not unknown_right:
+            if identity.keys_set.isdisjoint(unknown):
                 continue
+            unknown_left = [k for k in identity.left if k in unknown]
+            unknown_right = [k for k in identity.right if k in unknown]
             # sum(unknown_left) - sum(unknown_right) == balance
             balance = _sum(values, identity.right) - _sum(values, identity.left)
             if len(unknown_left) + len(unknown_right) == 1:
@@ -100,10 +113,12 @@ def propagate(values: Values, identities: Iterable[Identity]) -> dict[str, Decim
                 value = balance if unknown_left else -balance
                 if value >= 0:
                     values[key] = filled[key] = value
+                    unknown.discard(key)
                     changed = True
             elif (not unknown_right and balance == 0) or (not unknown_left and balance == 0):
                 for key in unknown_left or unknown_right:
                     values[key] = filled[key] = Decimal(0)
+                    unknown.discard(key)
                 changed = True
     return filled
 

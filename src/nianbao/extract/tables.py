@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from nianbao.extract.candidates import Candidate, Reading, readings
+from nianbao.extract.candidates import Candidate, Reading, Slot, readings
 from nianbao.extract.labels import Hit, LabelMatcher, RowLabel, matcher_for
 from nianbao.extract.solve import Identity, bind_identities, propagate, violations
 from nianbao.layout.tokens import Token
@@ -31,6 +31,7 @@ class RowRead:
     label_tokens: list[Token]
     numbers: list[Token]
     buffer: str  # the label text, normalised
+    hits: list[Hit] = field(default_factory=list)  # every label found in the buffer
 
 
 @dataclass
@@ -74,11 +75,11 @@ def walk(matcher: LabelMatcher, tokens: list[Token],
             i += 1
             continue
         buffer = "".join(t.norm for t in label_tokens)
-        hit, _ = matcher.choose(buffer, last_index)
+        hit, hits = matcher.choose(buffer, last_index)
         width = len(columns[hit.label.block.label]) if hit else 1
         numbers, i = _consume(tokens, i, width)
         reads.append(RowRead(label=hit.label if hit else None, hit=hit, label_tokens=label_tokens,
-                             numbers=numbers, buffer=buffer))
+                             numbers=numbers, buffer=buffer, hits=hits))
         if hit:
             last_index = hit.label.index
         label_tokens = []
@@ -145,7 +146,7 @@ def _settle_rows(table: TableSpec, matcher: LabelMatcher, reads: list[RowRead], 
     assigned: set[int] = set()
     pending: list[_Pending] = []
     for position, read in enumerate(reads):
-        for hit in matcher.hits(read.buffer):
+        for hit in read.hits:
             if hit.kind != "prefix" and (read.hit is None or hit.end <= read.hit.start):
                 seen.add(hit.label.index)
         if read.label is None or read.hit is None:
@@ -217,6 +218,8 @@ def _row_pending(table: TableSpec, place: str, keys: list[str], read: RowRead, r
 
 def _consistent(reading: Reading, keys: list[str], identities: list[Identity]) -> list[Candidate]:
     """The readings the row's own identities allow (all of them if none does)."""
+    if len(reading.candidates) == 1 and not reading.split:
+        return reading.candidates  # nothing to choose between
     kept = []
     for candidate in reading.candidates:
         values: dict[str, Decimal | None] = {k: s.value for k, s in zip(keys, candidate, strict=True)}
@@ -245,7 +248,7 @@ def _settle(table: TableSpec, present: set[str], pending: list[_Pending], result
     values: dict[str, Decimal | None] = {k: None for k in present}
     identities = bind_identities(table, present)
     result.identities = identities
-    printed: dict[str, Cell] = {}
+    printed: dict[str, Slot] = {}
     inferred_here: set[str] = set()
     ambiguous = []
     for item in pending:
@@ -256,11 +259,12 @@ def _settle(table: TableSpec, present: set[str], pending: list[_Pending], result
             ambiguous.append(item)
     for item in ambiguous:
         outcomes = []
+        row_keys = frozenset(item.keys)
+        touching = [i for i in identities if not i.keys_set.isdisjoint(row_keys)]
         for candidate in item.candidates:
             trial = dict(values)
             _apply(item.keys, candidate, trial, {})
             propagate(trial, identities)
-            touching = [i for i in identities if set(i.keys) & set(item.keys)]
             if not violations(trial, touching) and not _forced_negative(trial, touching):
                 outcomes.append((candidate, trial))
         if not outcomes:
@@ -283,20 +287,26 @@ def _settle(table: TableSpec, present: set[str], pending: list[_Pending], result
     inferred = {k: v for k, v in values.items() if k in inferred_here and v is not None}
     inferred.update(propagate(values, identities))
     result.values = values
-    for key, cell in printed.items():
-        result.cells[key] = cell.model_copy(update={"value": _plain(values.get(key))})
+    for key, slot in printed.items():
+        token = slot.token
+        assert token is not None  # only printed slots are recorded
+        if key in inferred:
+            result.cells[key] = Cell(key=key, value=to_plain(inferred[key]), raw=token.raw,
+                                                     line=token.line, inferred=True)
+        else:
+            result.cells[key] = Cell(key=key, value=_plain(values.get(key)), raw=token.raw,
+                                                     line=token.line, split=slot.split, unit=token.unit)
     for key, value in inferred.items():
-        result.cells[key] = Cell(key=key, value=to_plain(value), raw=printed[key].raw if key in printed else None,
-                                 line=printed[key].line if key in printed else None, inferred=True)
+        if key not in printed:
+            result.cells[key] = Cell(key=key, value=to_plain(value), inferred=True)
 
 
 def _apply(keys: list[str], candidate: Candidate, values: dict[str, Decimal | None],
-           printed: dict[str, Cell]) -> None:
+           printed: dict[str, Slot]) -> None:
     for key, slot in zip(keys, candidate, strict=True):
         values[key] = slot.value
         if slot.token is not None:
-            printed[key] = Cell(key=key, value=_plain(slot.value), raw=slot.token.raw, line=slot.token.line,
-                                split=slot.split, unit=slot.token.unit)
+            printed[key] = slot
 
 
 def _plain(value: Decimal | None) -> int | float | None:

@@ -20,16 +20,13 @@ _PAGE_NUMBER = re.compile(
 _AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: a frozen __init__ is slow for records made by the thousand
 class Line:
     number: int  # 1-based, as an editor shows it
     raw: str  # the line as in the source
     text: str  # cleaned: NFKC, no inline pinyin or markdown markers
     chrome: bool  # web-page furniture or a page number
-
-    @property
-    def blank(self) -> bool:
-        return not self.text.strip()
+    blank: bool = False  # nothing but whitespace
 
 
 _CHROME = re.compile("|".join(map(re.escape, CHROME_MARKERS)))
@@ -44,6 +41,9 @@ def split_lines(text: str) -> list[Line]:
     inside a line, not a line of its own)."""
     lines = []
     for number, raw in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
-        cleaned = _AUTOLINK.sub(r"\1", clean_line(raw.replace("\f", " "))).rstrip()
-        lines.append(Line(number=number, raw=raw, text=cleaned, chrome=is_chrome(cleaned)))
+        cleaned = clean_line(raw.replace("\f", " ") if "\f" in raw else raw)
+        if "<" in cleaned:
+            cleaned = _AUTOLINK.sub(r"\1", cleaned)
+        cleaned = cleaned.rstrip()
+        lines.append(Line(number=number, raw=raw, text=cleaned, chrome=is_chrome(cleaned), blank=not cleaned.strip()))
     return lines

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from nianbao.layout.lines import Line
 from nianbao.layout.tokens import split_cells
@@ -37,7 +38,7 @@ def find_sections(lines: list[Line], table_labels: Iterable[str]) -> list[Sectio
     a line reading like one of them is a table row, not a heading. A heading's number must
     also rise: a 一、 inside section 五 is a list item.
     """
-    excluded = {strip_enumerator(norm_label(label)) for label in table_labels}
+    excluded = _excluded(tuple(table_labels))
     found: list[tuple[int, Line, str, str]] = []
     for line in lines:
         heading = _heading(line, excluded)
@@ -56,13 +57,16 @@ def find_sections(lines: list[Line], table_labels: Iterable[str]) -> list[Sectio
     return sections
 
 
-def _heading(line: Line, excluded: set[str]) -> tuple[str, str] | None:
+@lru_cache(maxsize=8)
+def _excluded(table_labels: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(strip_enumerator(norm_label(label)) for label in table_labels)
+
+
+def _heading(line: Line, excluded: frozenset[str]) -> tuple[str, str] | None:
     if line.chrome or line.blank or "\t" in line.text:
         return None
-    if len([c for c in split_cells(line.text) if c]) != 1:
-        return None
     m = _HEADING.match(line.text.strip())
-    if not m:
+    if not m or len([c for c in split_cells(line.text) if c]) != 1:
         return None
     title = m.group("title").strip()
     norm = norm_label(title)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Literal
 
 from nianbao.layout.lines import Line
@@ -24,7 +25,7 @@ _FUSED = re.compile(r"^(?P<label>.*[\u4e00-\u9fff)\]）”])(?P<gap>\s*)(?P<digi
 _SPACED_NUMBERS = re.compile(r"^[+\-]?\d[\d,.]*(?:\s+[+\-]?\d[\d,.]*)+$")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: a frozen __init__ is slow for records made by the thousand
 class Token:
     kind: TokenKind
     raw: str
@@ -35,16 +36,18 @@ class Token:
     fused: bool = False  # digits glued to a label: may hold several cells
 
 
-def split_cells(text: str) -> list[str]:
+@lru_cache(maxsize=1 << 15)
+def split_cells(text: str) -> tuple[str, ...]:
+    """The cells of a line (cached: reports repeat the same rows and lines)."""
     if "\t" in text:
         cells = text.split("\t")
     elif text.count("|") >= 2 or text.rstrip().endswith("|"):
         if _MARKDOWN_RULE.match(text):
-            return []
+            return ()
         cells = text.strip().strip("|").split("|")
     else:
         cells = _LAYOUT_GAP.split(text.strip())
-    return [cell.strip() for cell in cells]
+    return tuple(cell.strip() for cell in cells)
 
 
 def is_prose(cell: str) -> bool:
@@ -56,42 +59,58 @@ def line_tokens(line: Line) -> list[Token]:
     """The tokens of one line; [] for chrome, blank and prose lines."""
     if line.chrome or line.blank:
         return []
-    cells = split_cells(line.text)
+    return [Token(kind, raw, line.number, norm, value, unit, fused)
+            for kind, raw, norm, value, unit, fused in _text_tokens(line.text)]
+
+
+_Proto = tuple[TokenKind, str, str, Decimal | None, str | None, bool]  # a Token without its line
+
+
+@lru_cache(maxsize=1 << 15)
+def _text_tokens(text: str) -> tuple[_Proto, ...]:
+    cells = split_cells(text)
     if any(is_prose(cell) for cell in cells):
-        return []
-    tokens: list[Token] = []
+        return ()
+    tokens: list[_Proto] = []
     pending_gaps = 0  # empty cells seen since the last number (positional blanks, tabs only)
     for cell in cells:
         if not cell:
-            if tokens and tokens[-1].kind != "text":
+            if tokens and tokens[-1][0] != "text":
                 pending_gaps += 1
             continue
-        new = _cell_tokens(cell, line.number)
-        if new and new[0].kind != "text" and pending_gaps:
-            tokens.extend(Token(kind="blank", raw="", line=line.number) for _ in range(pending_gaps))
+        new = _cell_tokens(cell)
+        if new and new[0][0] != "text" and pending_gaps:
+            tokens.extend(("blank", "", "", None, None, False) for _ in range(pending_gaps))
         pending_gaps = 0
         tokens.extend(new)
-    return tokens
+    return tuple(tokens)
 
 
-def _cell_tokens(cell: str, line: int) -> list[Token]:
+@lru_cache(maxsize=1 << 15)
+def _cell_tokens(cell: str) -> tuple[_Proto, ...]:
     number = parse_number(cell)
     if number is not None:
-        return [Token(kind="num", raw=cell, line=line, value=number.value, unit=number.unit)]
+        return (("num", cell, "", number.value, number.unit, False),)
     if is_blank_mark(cell):
-        return [Token(kind="blank", raw=cell, line=line)]
+        return (("blank", cell, "", None, None, False),)
     if _SPACED_NUMBERS.match(cell):
-        return [tok for part in cell.split() for tok in _cell_tokens(part, line)]
+        return tuple(tok for part in cell.split() for tok in _cell_tokens(part))
     fused = _FUSED.match(cell)
     if fused:
         label = fused.group("label")
         digits = fused.group("digits")
         glued = not fused.group("gap") and digits.isdigit()
-        text = Token(kind="text", raw=label, line=line, norm=norm_label(label))
         unit = fused.group("unit")
-        return [text, Token(kind="num", raw=digits + (unit or ""), line=line, value=Decimal(digits),
-                            unit=unit, fused=glued and len(digits) > 1)]
-    return [Token(kind="text", raw=cell, line=line, norm=norm_label(cell))]
+        return (("text", label, norm_label(label), None, None, False),
+                ("num", digits + (unit or ""), "", Decimal(digits), unit, glued and len(digits) > 1))
+    return (("text", cell, norm_label(cell), None, None, False),)
+
+
+def clear_line_cache() -> None:
+    """Forget the cells and tokens of lines seen so far (benchmarks measure reports never seen
+    before). Cell-level caches (labels, numbers) stay: they recur in every report."""
+    _text_tokens.cache_clear()
+    split_cells.cache_clear()
 
 
 def tokenize(lines: list[Line]) -> list[Token]:
