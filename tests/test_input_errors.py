@@ -20,7 +20,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     (b"", "文件为空"),
     (b"\x00\x01\x02binary\x00junk" * 50, "不是文本文件"),
     ("今天天气很好，我们去公园散步。".encode(), "不是政府信息公开工作年度报告"),
-    (b"%PDF-1.7 fake", "pdf"),
+    (b"%PDF-1.7 fake", "PDF 文件已损坏"),
 ])
 def test_unusable_files_raise_a_reason(tmp_path, content, reason):
     path = tmp_path / "bad.txt"

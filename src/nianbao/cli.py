@@ -7,18 +7,24 @@ import sys
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from nianbao import __version__
-from nianbao.errors import UnusableInput
+from nianbao.batch import BatchResult, parse_batch
+from nianbao.check import RULES
 from nianbao.models import Report
-from nianbao.pipeline import parse_file
-from nianbao.render_text import print_report
+from nianbao.render import BrokenIdentities, ReportData
+from nianbao.render import render as render_report
+from nianbao.render_text import print_batch_summary, print_findings, print_report, print_rules
+from nianbao.review.html import review_page
+from nianbao.review.xlsx import findings_workbook
 
-app = typer.Typer(add_completion=False, no_args_is_help=False, help="政府信息公开工作年度报告：解析、核对。")
+app = typer.Typer(add_completion=False, no_args_is_help=False, help="政府信息公开工作年度报告：解析、核对、生成。")
+EXIT_ERRORS = 1
 EXIT_UNUSABLE = 2
 
 
@@ -42,7 +48,8 @@ def main(version: Annotated[bool, typer.Option("--version", help="Print the vers
 
 @app.command()
 def parse(
-    files: Annotated[list[Path] | None, typer.Argument(help="Report files; none: the bundled sample reports.")] = None,
+    files: Annotated[list[Path] | None, typer.Argument(help="Report files or folders; none: the bundled samples.")]
+    = None,
     output: Annotated[OutputFormat, typer.Option("--format", "-f", help="text (readable) or json (contract)")] =
     OutputFormat.text,
 ) -> None:
@@ -53,23 +60,150 @@ def parse(
 
     Example: nianbao parse --format json report.txt
     """
-    paths = files or sample_reports()
-    if not files:
-        typer.echo(f"未指定文件：解析 {len(paths)} 份内置示例报告（虚构机关）。", err=True)
+    paths = _inputs(files)
     console = Console(soft_wrap=True)
-    failed = 0
-    for path in paths:
-        try:
-            report = parse_file(path)
-        except UnusableInput as exc:
-            failed += 1
-            typer.echo(f"nianbao: {exc.path}: {exc.reason}", err=True)
-            continue
+    batch = parse_batch(paths)
+    for report in batch.reports:
         _emit(report, output, console)
-    if failed:
-        if len(paths) > 1:
-            typer.echo(f"nianbao: {failed}/{len(paths)} 个文件无法解析", err=True)
+    _report_failures(batch, paths)
+
+
+@app.command()
+def check(
+    files: Annotated[list[Path] | None, typer.Argument(help="Report files or folders; none: the bundled samples.")]
+    = None,
+    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="text (terminal) or json (findings)")] =
+    OutputFormat.text,
+    html: Annotated[Path | None, typer.Option("--html", help="Write the review page (one HTML file).")] = None,
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Write the findings workbook, one row each.")] = None,
+) -> None:
+    """Check reports and print the findings (审核意见), by severity, with their places.
+
+    Exit status: 0 no errors, 1 errors found, 2 a file could not be read (the others are still
+    checked). Reports of one agency for consecutive years in the same batch are also checked
+    against each other (carry-over).
+
+    Example: nianbao check reports/ --html review.html --xlsx findings.xlsx
+    """
+    paths = _inputs(files)
+    batch = parse_batch(paths)
+    console = Console(soft_wrap=True)
+    for report in batch.reports:
+        if output is OutputFormat.json:
+            record = {"source": report.source.model_dump(exclude_none=True),
+                      "meta": report.meta.model_dump(include={"year", "agency", "template", "title", "published"}),
+                      "findings": [f.model_dump() for f in report.findings]}
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        else:
+            print_findings(report, console)
+    if html is not None:
+        _write(html, review_page(batch).encode("utf-8"))
+        typer.echo(f"审核页面已写入 {html}", err=True)
+    if xlsx is not None:
+        _write(xlsx, findings_workbook(batch))
+        typer.echo(f"审核意见表已写入 {xlsx}", err=True)
+    if output is OutputFormat.text and len(batch.reports) > 1:
+        print_batch_summary(batch.reports, console)
+    _report_failures(batch, paths)
+    if any(f.severity == "error" for r in batch.reports for f in r.findings):
+        raise typer.Exit(EXIT_ERRORS)
+
+
+@app.command()
+def rules(
+    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="text or json")] = OutputFormat.text,
+) -> None:
+    """The rule catalogue: id, severity, what each rule checks and why."""
+    catalogue = sorted(RULES.values(), key=lambda r: r.id)
+    if output is OutputFormat.json:
+        for item in catalogue:
+            sys.stdout.write(json.dumps({"id": item.id, "severity": item.severity, "title": item.title,
+                                         "explanation": item.explanation, "scope": item.scope},
+                                        ensure_ascii=False) + "\n")
+        return
+    print_rules(catalogue, Console(soft_wrap=True))
+
+
+class RenderFormat(StrEnum):
+    html = "html"
+    md = "md"
+    docx = "docx"
+    pdf = "pdf"
+
+
+@app.command()
+def render(
+    data: Annotated[Path, typer.Argument(help="Report data: JSON with meta, values and optional prose.")],
+    fmt: Annotated[RenderFormat, typer.Option("--format", "-f", help="html, md, docx or pdf")] = RenderFormat.html,
+    out: Annotated[Path | None, typer.Option("--output", "-o", help="Output file (default: beside the data).")]
+    = None,
+    allow_errors: Annotated[bool, typer.Option("--allow-errors", help="Render even if identities fail.")] = False,
+) -> None:
+    """Write a report in the template's layout from data (the contract's meta and values).
+
+    The data may also give "intro" (text before section 一), "prose" (section number → text)
+    and "fee_wan" (信息处理费 collected, 万元). Data that breaks a table identity is refused
+    with the cells listed, unless --allow-errors.
+
+    Example: nianbao render data.json --format docx -o report.docx
+    """
+    report_data = _load_report_data(data)
+    try:
+        blob = render_report(report_data, fmt.value, allow_errors=allow_errors)
+    except BrokenIdentities as exc:
+        typer.echo(f"nianbao: {data}: 数据不满足表格勾稽关系，未生成报告（可加 --allow-errors 强制生成）：", err=True)
+        for problem in exc.problems:
+            typer.echo(f"  - {problem}", err=True)
+        raise typer.Exit(EXIT_ERRORS) from None
+    target = out or data.with_suffix(f".{fmt.value}")
+    _write(target, blob)
+    typer.echo(f"报告已写入 {target}", err=True)
+
+
+def _load_report_data(path: Path) -> ReportData:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return ReportData.model_validate(raw)
+    except FileNotFoundError:
+        _fail(f"{path}: 文件不存在")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        _fail(f"{path}: 不是有效的 JSON（{exc}）")
+    except ValidationError as exc:
+        problems = "；".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
+        _fail(f"{path}: 数据不完整或格式不对（{problems}）")
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"nianbao: {message}", err=True)
+    raise typer.Exit(EXIT_UNUSABLE)
+
+
+def _write(path: Path, blob: bytes) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(blob)
+    except OSError as exc:
+        _fail(f"{path}: 无法写入（{exc.strerror}）")
+
+
+def _inputs(files: list[Path] | None) -> list[Path]:
+    if files:
+        return files
+    paths = sample_reports()
+    typer.echo(f"未指定文件：使用 {len(paths)} 份内置示例报告（虚构机关）。", err=True)
+    return paths
+
+
+def _report_failures(batch: BatchResult, paths: list[Path]) -> None:
+    for failure in batch.failures:
+        typer.echo(f"nianbao: {failure.path}: {failure.reason}", err=True)
+    if batch.failures:
+        total = len(batch.reports) + len(batch.failures)
+        if total > 1:
+            typer.echo(f"nianbao: {len(batch.failures)}/{total} 个文件无法读取", err=True)
         raise typer.Exit(EXIT_UNUSABLE)
+    if not batch.reports:
+        _fail("没有找到报告文件：" + "、".join(map(str, paths)))
 
 
 def _emit(report: Report, output: OutputFormat, console: Console) -> None:

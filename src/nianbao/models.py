@@ -10,7 +10,7 @@ from nianbao.templates import TemplateId
 
 Number = int | float
 Severity = Literal["error", "warning", "info"]
-SourceFormat = Literal["txt", "html", "pdf", "docx", "doc", "image"]
+SourceFormat = Literal["txt", "html", "pdf", "docx", "doc", "image", "zip"]
 
 
 class _Model(BaseModel):
@@ -22,6 +22,8 @@ class SourceInfo(_Model):
     sha256: str
     format: SourceFormat
     encoding: str | None = None
+    extent: str | None = None  # e.g. "6 页" for a PDF
+    properties: dict[str, str] = Field(default_factory=dict)  # a web page's 索引号, 发布机构, 发文日期 …
 
 
 class Meta(_Model):
@@ -44,6 +46,7 @@ class Cell(_Model):
     inferred: bool = False  # solved from the table's identities, not printed
     split: bool = False  # cut out of a run of digits with no separator
     unit: str | None = None  # the unit printed in the cell, when it differs from the template's
+    place: str | None = None  # page or table row in the source file (PDF, Word, web page)
 
 
 class Section(_Model):
@@ -77,6 +80,7 @@ class Finding(_Model):
     message: str
     keys: list[str] = Field(default_factory=list)
     line: int | None = None
+    place: str | None = None  # page or table row in the source file (PDF, Word, web page)
 
 
 class Report(_Model):

@@ -17,6 +17,7 @@ _PINYIN = re.compile(r"(?<=[\u4e00-\u9fff])\((?:[a-zāáǎàēéěèīíǐìōó
 _CN_NUMERALS = "一二三四五六七八九十"
 # Enumerators: 1. 1． 1、 (1) ①  →  "1."   ;   (一) (一)、 （一）  →  "(一)"   ;   一. 一．  →  "一、"
 _ARABIC_ENUM = re.compile(r"(?:\((\d{1,2})\)|(?<![\d.])(\d{1,2})[.、．](?!\d))")
+_MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")
 _HAS_CIRCLED = re.compile("[\u2460-\u2473]")
 _CIRCLED = str.maketrans({chr(0x2460 + i): f"{i + 1}." for i in range(20)})
 _CN_PAREN_ENUM = re.compile(rf"\(([{_CN_NUMERALS}]{{1,3}})\)[、.]?")
@@ -42,6 +43,8 @@ def clean_line(text: str) -> str:
         text = unicodedata.normalize("NFKC", text)
     if "(" in text:
         text = _PINYIN.sub("", text)
+    if text.startswith("#"):
+        text = _MARKDOWN_HEADING.sub("", text)
     return text.replace("**", "").replace("\u200b", "")
 
 

@@ -27,7 +27,7 @@ def parse_file(path: Path | str) -> Report:
 
 
 def parse_document(document: Document) -> Report:
-    lines = split_lines(document.text)
+    lines = split_lines(document.text, document.places)
     sections = find_sections(lines, _table_labels())
     meta = extract_meta(lines, sections)
     norm_text = squeeze("".join(line.text for line in lines if not line.chrome))
@@ -54,7 +54,18 @@ def parse_document(document: Document) -> Report:
         facts.extend(read.facts)
     report = Report(source=document.source, meta=meta, values=values, cells=cells, sections=sections, facts=facts)
     report.findings = run_checks(report, lines)
+    if document.places:
+        _add_places(report, lines)
     return report
+
+
+def _add_places(report: Report, lines: list[Line]) -> None:
+    """Cells and findings of a PDF, Word file or web page also name their place in it."""
+    def place(line: int | None) -> str | None:
+        return lines[line - 1].place if line is not None and 0 < line <= len(lines) else None
+
+    report.cells = [cell.model_copy(update={"place": place(cell.line)}) for cell in report.cells]
+    report.findings = [f.model_copy(update={"place": place(f.line)}) for f in report.findings]
 
 
 @cache

@@ -46,6 +46,8 @@ class Context:
 
 
 Check = Callable[[Context], Iterator[Finding]]
+# A rule over two reports of the same agency: this year's and last year's.
+PairCheck = Callable[[Report, Report], Iterator[Finding]]
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,12 @@ class Rule:
     severity: Severity
     title: str  # one line, Chinese
     explanation: str  # what it catches and why, with its basis
-    check: Check
+    check: Check | None = None  # a rule on one report
+    pair_check: PairCheck | None = None  # a rule on a report and last year's (batch or store)
+
+    @property
+    def scope(self) -> str:
+        return "跨年度（需上年报告）" if self.pair_check else "单份报告"
 
     def finding(self, message: str, keys: list[str] | None = None, line: int | None = None,
                 severity: Severity | None = None) -> Finding:
@@ -70,7 +77,17 @@ def rule(rule_id: str, severity: Severity, title: str, explanation: str) -> Call
     def register(check: Check) -> Check:
         if rule_id in RULES and RULES[rule_id].check is not check:
             raise ValueError(f"rule {rule_id} registered twice")
-        RULES[rule_id] = Rule(rule_id, severity, title, explanation, check)
+        RULES[rule_id] = Rule(rule_id, severity, title, explanation, check=check)
+        return check
+
+    return register
+
+
+def pair_rule(rule_id: str, severity: Severity, title: str, explanation: str) -> Callable[[PairCheck], PairCheck]:
+    def register(check: PairCheck) -> PairCheck:
+        if rule_id in RULES and RULES[rule_id].pair_check is not check:
+            raise ValueError(f"rule {rule_id} registered twice")
+        RULES[rule_id] = Rule(rule_id, severity, title, explanation, pair_check=check)
         return check
 
     return register
@@ -84,5 +101,6 @@ def run_checks(report: Report, lines: list[Line]) -> list[Finding]:
     context = Context(report=report, lines=lines)
     findings: list[Finding] = []
     for registered in RULES.values():
-        findings.extend(registered.check(context))
+        if registered.check is not None:
+            findings.extend(registered.check(context))
     return sorted(findings, key=lambda f: (f.line or 0, f.rule))

@@ -105,16 +105,22 @@ def _legacy_sum(rule_id: str) -> Callable[[Context], Iterator[Finding]]:
 
 
 rule("legacy.staff_total", "error", "统计表：从事人员数不等于专职与兼职之和",
-     "2008—2018 年统计表中“从事政府信息公开工作人员数”应等于专职人员数加兼职人员数。")(
+     "2008—2018 年统计表中“从事政府信息公开工作人员数”应等于其下“专职人员数”加“兼职人员数”（指标的层级关系）。")(
     _legacy_sum("legacy.staff_total"))
 rule("legacy.channels_total", "error", "统计表：收到申请数不等于各渠道之和",
-     "“收到申请数”应等于当面、传真、网络、信函申请数之和。")(_legacy_sum("legacy.channels_total"))
+     "2008—2018 年统计表中“收到申请数”应等于其下当面、传真、网络、信函四种渠道的申请数之和。")(
+    _legacy_sum("legacy.channels_total"))
 rule("legacy.closed_total", "error", "统计表：申请办结数不等于按时与延期办结之和",
-     "“申请办结数”应等于按时办结数加延期办结数。")(_legacy_sum("legacy.closed_total"))
+     "2008—2018 年统计表中“申请办结数”应等于其下“按时办结数”加“延期办结数”。")(
+    _legacy_sum("legacy.closed_total"))
 rule("legacy.answers_total", "error", "统计表：申请答复数不等于各类答复之和",
-     "“申请答复数”应等于八类答复数之和。")(_legacy_sum("legacy.answers_total"))
+     "2008—2018 年统计表中“申请答复数”应等于其下八类答复（已主动公开、同意公开、同意部分公开、不同意公开、"
+     "不属于本机关、信息不存在、告知更改补充、告知其他途径）之和。")(
+    _legacy_sum("legacy.answers_total"))
 rule("legacy.appeals_total", "error", "统计表：行政复议或行政诉讼数量不等于各结果之和",
-     "行政复议（诉讼）数量应等于维持、纠错、其他情形之和。")(_legacy_sum("legacy.appeals_total"))
+     "2008—2018 年统计表中行政复议数量、行政诉讼数量应分别等于其下维持具体行政行为、被依法纠错、"
+     "其他情形之和。")(
+    _legacy_sum("legacy.appeals_total"))
 
 
 @rule("legacy.requests_balance", "warning", "统计表：答复或办结多于收到的申请",

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from charset_normalizer import from_bytes
 
 from nianbao.errors import UnusableInput
+from nianbao.ingest.blocks import SourceLine
+from nianbao.ingest.html import page_charset, read_html
+from nianbao.ingest.pdf import read_pdf
+from nianbao.ingest.word import convert_to_docx, read_docx
 from nianbao.models import SourceFormat, SourceInfo
 from nianbao.normalize import cjk_count, to_simplified
 
@@ -32,16 +38,31 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 class Document:
     source: SourceInfo
     text: str  # decoded, simplified script, original line structure
+    places: tuple[str | None, ...] = ()  # per line of ``text``: where it is in the source (page, table row)
 
 
 def sniff_format(data: bytes) -> SourceFormat:
     for magic, fmt in _MAGIC:
         if data.startswith(magic):
-            return fmt
+            return _zip_kind(data) if fmt == "docx" else fmt
     head = data[:2048].lstrip().lower()
     if head.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<table" in head or b"<body" in head:
         return "html"
     return "txt"
+
+
+def _zip_kind(data: bytes) -> SourceFormat:
+    """DOCX, or an OpenDocument text (read like .doc, through LibreOffice)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+            if "word/document.xml" in names:
+                return "docx"
+            if "mimetype" in names and archive.read("mimetype").startswith(b"application/vnd.oasis.opendocument.text"):
+                return "doc"
+    except (zipfile.BadZipFile, OSError, KeyError):
+        pass
+    return "zip"
 
 
 def decode_text(data: bytes, path: str) -> tuple[str, str]:
@@ -87,13 +108,56 @@ def read_document(path: Path) -> Document:
     if not data.strip():
         raise UnusableInput(name, "文件为空")
     fmt = sniff_format(data)
-    if fmt != "txt":
-        raise UnusableInput(name, f"暂不支持 {fmt} 格式（目前只读取文本文件）")
-    text, encoding = decode_text(data, name)
-    return _document(name, data, fmt, text, encoding)
+    if fmt == "txt":
+        text, encoding = decode_text(data, name)
+        return _document(name, data, fmt, text, encoding)
+    if fmt == "html":
+        return _html_document(name, data)
+    if fmt == "pdf":
+        lines, pages = read_pdf(path, data)
+        return _lines_document(name, data, fmt, lines, f"{pages} 页")
+    if fmt == "docx":
+        return _lines_document(name, data, fmt, read_docx(name, data))
+    if fmt == "doc":
+        return _lines_document(name, data, fmt, read_docx(name, convert_to_docx(path)))
+    if fmt == "image":
+        raise UnusableInput(name, "这是一张图片；暂不支持 OCR 识别扫描件")
+    raise UnusableInput(name, "是压缩包或未知的二进制格式，不是报告文件")
 
 
-def _document(path: str, data: bytes, fmt: SourceFormat, text: str, encoding: str) -> Document:
+def _html_document(name: str, data: bytes) -> Document:
+    charset = page_charset(data)
+    text: str | None = None
+    encoding = charset
+    if charset:
+        try:
+            text = data.decode(_CHARSET_ALIASES.get(charset, charset))
+        except (LookupError, UnicodeDecodeError):
+            text = None
+    if text is None:
+        text, encoding = decode_text(data, name)
+    lines, properties = read_html(name, text)
+    document = _lines_document(name, data, "html", lines)
+    document.source.encoding = encoding
+    document.source.properties = properties
+    return document
+
+
+# Pages declare gb2312 but use GBK/GB18030 characters: decode with the superset.
+_CHARSET_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030"}
+
+
+def _lines_document(name: str, data: bytes, fmt: SourceFormat, lines: list[SourceLine],
+                    extent: str | None = None) -> Document:
+    if not any(line.text.strip() for line in lines):
+        raise UnusableInput(name, f"{fmt} 文件中没有可读取的文字")
+    text = "\n".join(line.text.replace("\n", " ") for line in lines)
+    document = _document(name, data, fmt, text, None)
+    document.source.extent = extent
+    return Document(source=document.source, text=document.text, places=tuple(line.place for line in lines))
+
+
+def _document(path: str, data: bytes, fmt: SourceFormat, text: str, encoding: str | None) -> Document:
     control = len(_CONTROL.findall(text))
     if control > max(8, len(text) // 100):
         raise UnusableInput(path, "不是文本文件（含大量控制字符）")

@@ -27,23 +27,30 @@ class Line:
     text: str  # cleaned: NFKC, no inline pinyin or markdown markers
     chrome: bool  # web-page furniture or a page number
     blank: bool = False  # nothing but whitespace
+    place: str | None = None  # where the line is in the source file (page, table row), if not a text file
 
 
 _CHROME = re.compile("|".join(map(re.escape, CHROME_MARKERS)))
+
+
+def is_page_number(text: str) -> bool:
+    return bool(_PAGE_NUMBER.match(text))
 
 
 def is_chrome(text: str) -> bool:
     return bool(_PAGE_NUMBER.match(text) or _CHROME.search(text))
 
 
-def split_lines(text: str) -> list[Line]:
+def split_lines(text: str, places: tuple[str | None, ...] = ()) -> list[Line]:
     """Lines as an editor numbers them: only newlines end a line (a form feed is a page break
-    inside a line, not a line of its own)."""
+    inside a line, not a line of its own). ``places`` gives each line's place in the source."""
     lines = []
     for number, raw in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
+        place = places[number - 1] if number <= len(places) else None
         cleaned = clean_line(raw.replace("\f", " ") if "\f" in raw else raw)
         if "<" in cleaned:
             cleaned = _AUTOLINK.sub(r"\1", cleaned)
         cleaned = cleaned.rstrip()
-        lines.append(Line(number=number, raw=raw, text=cleaned, chrome=is_chrome(cleaned), blank=not cleaned.strip()))
+        lines.append(Line(number=number, raw=raw, text=cleaned, chrome=is_chrome(cleaned),
+                          blank=not cleaned.strip(), place=place))
     return lines

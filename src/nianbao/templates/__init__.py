@@ -29,6 +29,7 @@ class ColumnSpec(_Spec):
     decimals: bool = False  # amounts (万元) may carry decimals; counts may not
     signed: bool = False  # 本年增/减 may be negative
     after: tuple[str, ...] = ()  # extra columns: the column keys it may follow
+    group: str | None = None  # a merged header above it (法人或其他组织)
 
 
 class RowSpec(_Spec):
@@ -37,6 +38,8 @@ class RowSpec(_Spec):
     variants: tuple[str, ...] = ()
     unit: str | None = None
     extra: bool = False  # printed by some reports only (subtotals); absent unless printed
+    groups: tuple[str, ...] = ()  # merged parent labels beside it, outermost first (三、本年度办理结果)
+    heading: str | None = None  # a group heading printed as its own row just before it (legacy)
 
 
 class BlockSpec(_Spec):
@@ -61,6 +64,11 @@ class TableSpec(_Spec):
     title: str
     section: str | None = None
     layout: Literal["rows", "flat"] = "rows"
+    # How the official template draws it (rendering): one header per block (表二), a matrix with
+    # merged row and column groups (表三), row groups as column groups of one line (表四), or an
+    # indicator list with its unit column (legacy 统计表).
+    style: Literal["blocks", "matrix", "flat", "list"] = "blocks"
+    corner: str | None = None  # the top-left header cell (信息内容, 统计指标); the note when None
     anchors: tuple[str, ...] = ()
     note: str | None = None
     group_labels: tuple[str, ...] = ()  # merged parent cells printed inside the table
@@ -123,3 +131,11 @@ def load_template(template_id: TemplateId) -> Template:
 
 def all_templates() -> list[Template]:
     return [load_template(t) for t in TEMPLATE_IDS]
+
+
+def template_for_year(year: int) -> TemplateId:
+    """The template a report for ``year`` follows (the newest when the year is out of range)."""
+    for template in all_templates():
+        if template.first_year <= year <= template.last_year:
+            return template.id
+    return "2021" if year > 2008 else "legacy"

@@ -1,0 +1,57 @@
+"""Many reports at once: expand folders, parse each file, keep going past bad ones.
+
+Checks that need other reports (carry-over from last year) run here, over the whole batch,
+after every report has been parsed on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from nianbao.check.across import cross_report_findings
+from nianbao.errors import UnusableInput
+from nianbao.models import Report
+from nianbao.pipeline import parse_file
+
+# Files taken from a folder (an explicitly named file is always tried, whatever its name).
+REPORT_SUFFIXES = frozenset({".txt", ".text", ".md", ".html", ".htm", ".shtml", ".xhtml", ".pdf", ".docx",
+                             ".doc", ".wps", ".odt", ".png", ".jpg", ".jpeg"})
+
+
+@dataclass(frozen=True)
+class Failure:
+    path: str
+    reason: str
+
+
+@dataclass
+class BatchResult:
+    reports: list[Report]
+    failures: list[Failure]
+
+
+def expand(paths: Iterable[Path]) -> Iterator[Path]:
+    """Files named directly, and the report files inside named folders (recursively, sorted)."""
+    for path in paths:
+        if path.is_dir():
+            for found in sorted(path.rglob("*")):
+                if (found.is_file() and found.suffix.lower() in REPORT_SUFFIXES
+                        and not any(part.startswith(".") for part in found.relative_to(path).parts)):
+                    yield found
+        else:
+            yield path
+
+
+def parse_batch(paths: Iterable[Path]) -> BatchResult:
+    reports: list[Report] = []
+    failures: list[Failure] = []
+    for path in expand(paths):
+        try:
+            reports.append(parse_file(path))
+        except UnusableInput as exc:
+            failures.append(Failure(exc.path, exc.reason))
+    for report, findings in cross_report_findings(reports):
+        report.findings = sorted([*report.findings, *findings], key=lambda f: (f.line or 0, f.rule))
+    return BatchResult(reports, failures)

@@ -1,0 +1,87 @@
+"""Rules over two reports of one agency, this year's and last year's (a batch, later the store).
+
+Reports are paired by agency name (as printed in the title) and year; an agency whose
+previous year is not in the batch is simply not checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+from nianbao.check.labels import column_name
+from nianbao.check.registry import RULES, pair_rule, this_rule
+from nianbao.models import Finding, Report
+from nianbao.normalize import squeeze
+from nianbao.templates import load_template
+
+_APPLICANT_COLUMNS = ("natural_person", "business", "research", "social_org", "legal_service", "other_org",
+                      "total")
+
+
+def cross_report_findings(reports: list[Report]) -> Iterator[tuple[Report, list[Finding]]]:
+    """For each report with last year's report of the same agency in ``reports``: its findings."""
+    by_agency_year: dict[tuple[str, int], Report] = {}
+    for report in reports:
+        if report.meta.agency and report.meta.year:
+            by_agency_year.setdefault((squeeze(report.meta.agency), report.meta.year), report)
+    for (agency, year), report in by_agency_year.items():
+        previous = by_agency_year.get((agency, year - 1))
+        if previous is None:
+            continue
+        findings = [f for rule in RULES.values() if rule.pair_check
+                    for f in rule.pair_check(report, previous)]
+        if findings:
+            yield report, findings
+
+
+def _number(report: Report, key: str) -> Decimal | None:
+    value = report.values.get(key)
+    return None if value is None else Decimal(str(value))
+
+
+def _line(report: Report, key: str) -> int | None:
+    return next((c.line for c in report.cells if c.key == key), None)
+
+
+@pair_rule("continuity.carry_over", "warning", "表三：上年结转与上年报告的结转下年度不一致",
+           "本年“二、上年结转政府信息公开申请数量”应等于同一机关上年报告的“四、结转下年度继续办理”（逐列核对）。"
+           "2019 年报告不核对（2018 年统计表无此行）。需同一批次或数据库中有该机关上一年度的报告。")
+def carry_over(report: Report, previous: Report) -> Iterator[Finding]:
+    if report.meta.template not in ("2019", "2021") or previous.meta.template not in ("2019", "2021"):
+        return
+    this = this_rule("continuity.carry_over")
+    template = load_template(report.meta.template)
+    for column in _APPLICANT_COLUMNS:
+        now = _number(report, f"requests.carried_over.{column}")
+        before = _number(previous, f"requests.carried_forward.{column}")
+        if now is None or before is None or now == before:
+            continue
+        name = column_name(template, "requests", column)
+        yield this.finding(
+            f"上年结转 {now:f} ≠ {previous.meta.year} 年报告的结转下年度继续办理 {before:f}（{name}列；"
+            f"上年报告：{previous.source.path}）",
+            keys=[f"requests.carried_over.{column}"], line=_line(report, f"requests.carried_over.{column}"))
+
+
+@pair_rule("continuity.in_force", "warning", "表二：现行有效件数与上年不衔接",
+           "2021 年模板中，本年现行有效件数应等于上年现行有效件数加本年制发件数减本年废止件数（规章、行政规范性文件）。"
+           "集中清理等情况可能合理地打破这一关系，故为警告。需同一机关上一年度的报告。")
+def in_force(report: Report, previous: Report) -> Iterator[Finding]:
+    if report.meta.template != "2021" or previous.meta.template != "2021":
+        return
+    this = this_rule("continuity.in_force")
+    for row, name in (("active.rules", "规章"), ("active.normative_docs", "行政规范性文件")):
+        now = _number(report, f"{row}.in_force")
+        before = _number(previous, f"{row}.in_force")
+        issued = _number(report, f"{row}.issued")
+        repealed = _number(report, f"{row}.repealed")
+        if None in (now, before, issued, repealed):
+            continue
+        assert now is not None and before is not None and issued is not None and repealed is not None
+        expected = before + issued - repealed
+        if now != expected:
+            yield this.finding(
+                f"{name}现行有效件数 {now:f} ≠ 上年 {before:f} ＋ 本年制发 {issued:f} − 本年废止 {repealed:f}"
+                f" = {expected:f}",
+                keys=[f"{row}.in_force"], line=_line(report, f"{row}.in_force"))

@@ -1,0 +1,229 @@
+"""The checks: each rule fires on the defect it names, at the right place, and not otherwise;
+the ``check`` and ``rules`` commands and their outputs (terminal, JSON, XLSX, HTML)."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from builder import consistent_values, report_text
+from conftest import parse, rules
+from nianbao.batch import parse_batch
+from nianbao.check import RULES
+from nianbao.render import ReportData, render
+from nianbao.sample.values import report_values
+from nianbao.templates import load_template
+from test_input_errors import run
+
+OVERVIEW = "主动公开、依申请公开工作有序开展。"  # the builder's overview sentence, replaced by a test's
+
+
+def findings_of(report, rule_id):
+    return [f for f in report.findings if f.rule == rule_id]
+
+
+def test_consistent_report_has_no_error_or_warning():
+    report = parse(report_text(consistent_values()))
+    assert [f for f in report.findings if f.severity != "info"] == []
+
+
+def test_year_in_title_vs_statistics_period():
+    text = report_text(consistent_values(), year=2023).replace("统计期限自2023年1月1日起至2023年12月31日止",
+                                                             "统计期限自2022年1月1日起至2022年12月31日止")
+    report = parse(text)
+    [finding] = findings_of(report, "meta.year_mismatch")
+    assert finding.severity == "error" and "2022" in finding.message and finding.line == 3
+
+
+def test_wrong_template_for_the_year():
+    early = report_text(consistent_values(), year=2023).replace("2023年", "2020年")
+    [finding] = findings_of(parse(early), "structure.wrong_template")
+    assert finding.severity == "info"  # a 2020 report already on the 2021 format: allowed, noted
+    values = report_values(load_template("2019"), random.Random(1))
+    data = ReportData.model_validate({"meta": {"year": 2023, "agency": "青川县示范局", "template": "2019"},
+                                      "values": values})
+    old_format = parse(render(data, "md").decode("utf-8"))
+    assert old_format.meta.template == "2019"
+    [finding] = findings_of(old_format, "structure.wrong_template")
+    assert finding.severity == "error" and "2021 年版" in finding.message
+
+
+@pytest.mark.parametrize(("agency", "published", "late"), [
+    ("青川县示范局", "2024年2月3日", True),  # a department: 31 January
+    ("青川县示范局", "2024年1月30日", False),
+    ("青川县人民政府", "2024年3月20日", False),  # a government's own report: 31 March
+    ("青川县人民政府", "2024年4月1日", True),
+])
+def test_late_publication(agency, published, late):
+    text = report_text(consistent_values(), agency=agency, extra_bottom=["", agency, published])
+    report = parse(text)
+    assert report.meta.published is not None
+    assert ("meta.late_publication" in rules(report)) is late
+
+
+def test_narrative_contradicting_table_three():
+    values = consistent_values()
+    text = report_text(values).replace("主动公开、依申请公开工作有序开展。", "全年共受理政府信息公开申请15件。")
+    report = parse(text)
+    [finding] = findings_of(report, "narrative.mismatch")
+    assert "15" in finding.message and "12" in finding.message
+    same = report_text(values).replace("主动公开、依申请公开工作有序开展。", "全年共受理政府信息公开申请12件。")
+    assert "narrative.mismatch" not in rules(parse(same))
+
+
+def test_narrative_says_no_requests_but_table_has_some():
+    text = report_text(consistent_values()).replace(OVERVIEW, "本年度未收到政府信息公开申请。")
+    [finding] = findings_of(parse(text), "narrative.mismatch")
+    assert finding.keys == ["requests.new_received.total"]
+
+
+def test_narrative_review_count():
+    text = report_text(consistent_values()).replace(OVERVIEW, "发生政府信息公开行政复议3件。")
+    [finding] = findings_of(parse(text), "narrative.mismatch")
+    assert "行政复议 3 件" in finding.message and "2 件" in finding.message
+
+
+def test_fee_row_without_fee_story():
+    values = consistent_values()
+    values["requests.other_fee_unpaid.natural_person"] = 1
+    values["requests.other_fee_unpaid.total"] = 1
+    values["requests.unable_not_held.natural_person"] -= 1
+    values["requests.unable_not_held.total"] -= 1
+    report = parse(report_text(values, section_six="无。"))
+    assert "fees.fee_row_story" in rules(report)
+    report = parse(report_text(values, section_six="本年度收取信息处理费0元。"))
+    assert "fees.fee_row_story" not in rules(report)
+
+
+def test_negative_and_fractional_counts():
+    values = consistent_values()
+    values["appeals.review.other"] = "1.5"
+    values["appeals.review.total"] = "3.5"
+    report = parse(report_text(values))
+    assert [f.keys for f in findings_of(report, "requests.bad_number")] == [["appeals.review.other"],
+                                                                          ["appeals.review.total"]]
+
+
+def test_in_force_zero_after_issuing():
+    values = consistent_values()
+    values["active.rules.issued"], values["active.rules.repealed"], values["active.rules.in_force"] = 3, 1, 0
+    [finding] = findings_of(parse(report_text(values)), "active.in_force_implausible")
+    assert finding.keys == ["active.rules.in_force"]
+
+
+def test_blank_cells_are_noted_not_guessed():
+    values = consistent_values()
+    for key in ("granted.business", "granted.total", "unable_not_held.business", "unable_not_held.total"):
+        values[f"requests.{key}"] = "—"  # two unknowns in every identity: nothing is forced
+    report = parse(report_text(values))
+    assert report.values["requests.granted.business"] is None
+    [finding] = findings_of(report, "requests.blank_cells")
+    assert finding.severity == "info" and "requests.granted.business" in finding.keys
+
+
+def _pair(tmp_path, carried: int, forward: int):
+    last = consistent_values()
+    last["requests.carried_forward.natural_person"] = forward
+    last["requests.carried_forward.total"] = forward
+    last["requests.total.natural_person"] -= forward
+    last["requests.total.total"] -= forward
+    last["requests.unable_not_held.natural_person"] -= forward
+    last["requests.unable_not_held.total"] -= forward
+    this = consistent_values()
+    this["requests.carried_over.natural_person"] = carried
+    this["requests.carried_over.total"] = carried
+    this["requests.total.natural_person"] += carried
+    this["requests.total.total"] += carried
+    this["requests.granted.natural_person"] += carried
+    this["requests.granted.total"] += carried
+    (tmp_path / "2022.txt").write_text(report_text(last, year=2022), encoding="utf-8")
+    (tmp_path / "2023.txt").write_text(report_text(this, year=2023), encoding="utf-8")
+    return parse_batch([tmp_path])
+
+
+def test_carry_over_checked_across_a_batch(tmp_path):
+    batch = _pair(tmp_path, carried=1, forward=2)
+    this_year = next(r for r in batch.reports if r.meta.year == 2023)
+    found = {f.keys[0]: f for f in findings_of(this_year, "continuity.carry_over")}
+    assert set(found) == {"requests.carried_over.natural_person", "requests.carried_over.total"}
+    assert "上年结转 1 ≠ 2022 年报告的结转下年度继续办理 2" in found["requests.carried_over.natural_person"].message
+    assert "continuity.carry_over" not in rules(next(r for r in batch.reports if r.meta.year == 2022))
+
+
+def test_carry_over_that_matches_is_silent(tmp_path):
+    batch = _pair(tmp_path, carried=2, forward=2)
+    assert all("continuity.carry_over" not in rules(r) for r in batch.reports)
+
+
+def test_every_rule_has_a_chinese_title_and_explanation():
+    for rule in RULES.values():
+        assert rule.severity in ("error", "warning", "info")
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in rule.title + rule.explanation), rule.id
+        assert len(rule.explanation) >= 20, rule.id
+
+
+# --- the commands ---------------------------------------------------------------------------
+
+def _write(tmp_path, name, values, **kwargs):
+    path = tmp_path / name
+    path.write_text(report_text(values, **kwargs), encoding="utf-8")
+    return path
+
+
+def test_check_exit_status_follows_errors(tmp_path):
+    good = _write(tmp_path, "good.txt", consistent_values())
+    assert run("check", str(good)).returncode == 0
+    values = consistent_values()
+    values["requests.total.total"] = 13
+    bad = _write(tmp_path, "bad.txt", values)
+    result = run("check", str(bad))
+    assert result.returncode == 1
+    assert "requests.results_total" in result.stdout and "错误" in result.stdout
+    (tmp_path / "empty.txt").write_bytes(b"")
+    result = run("check", str(tmp_path))
+    assert result.returncode == 2 and "empty.txt: 文件为空" in result.stderr
+    assert "requests.results_total" in result.stdout  # the other files were still checked
+
+
+def test_check_json_and_workbook(tmp_path):
+    from openpyxl import load_workbook
+
+    values = consistent_values()
+    values["appeals.review.total"] = 5
+    path = _write(tmp_path, "r.txt", values)
+    book = tmp_path / "out" / "findings.xlsx"
+    result = run("check", "--format", "json", "--xlsx", str(book), str(path))
+    assert result.returncode == 1
+    record = json.loads(result.stdout)
+    assert record["meta"]["year"] == 2023
+    [finding] = [f for f in record["findings"] if f["rule"] == "appeals.total"]
+    assert finding["keys"][0] == "appeals.review.total" and finding["line"]
+    sheet = load_workbook(book).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:6] == ("机关", "年度", "模板", "文件", "级别", "规则")
+    assert len(rows) - 1 == len(record["findings"])
+    assert any(row[5] == "appeals.total" and row[4] == "错误" for row in rows[1:])
+
+
+def test_check_html_page_is_written(tmp_path):
+    values = consistent_values()
+    values["requests.total.total"] = 13
+    path = _write(tmp_path, "r.txt", values)
+    page = tmp_path / "review.html"
+    run("check", "--html", str(page), str(path))
+    html = page.read_text(encoding="utf-8")
+    assert "审核意见" in html and "requests.results_total" in html
+    assert 'data-key="requests.total.total" class="flag-error' in html
+    assert "<script" not in html
+
+
+def test_rules_catalogue(tmp_path):
+    result = run("rules", "--format", "json")
+    entries = [json.loads(line) for line in result.stdout.splitlines()]
+    ids = {e["id"] for e in entries}
+    assert {"requests.balance", "narrative.mismatch", "continuity.carry_over", "meta.year_mismatch"} <= ids
+    assert all(e["explanation"] for e in entries)
+    text = run("rules").stdout
+    assert "requests.results_total" in text and "错误" in text

@@ -1,0 +1,182 @@
+"""Reading reports the way they are published: web pages, Word files and PDFs.
+
+The documents are written here (by hand or by nianbao's own renderer from generated data),
+so the tests need nothing from ../shared; the real published PDF is scored in test_shared_gold.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import shutil
+import zipfile
+
+import pytest
+
+from builder import consistent_values
+from nianbao.errors import UnusableInput
+from nianbao.ingest import read_document
+from nianbao.pipeline import parse_file
+from nianbao.render import ReportData, render
+from nianbao.sample.values import report_values
+from nianbao.templates import load_template
+
+T3_HTML = """<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312">
+<script>document.title = "x";</script></head><body>
+<div class="top-nav">首页 &gt; 政府信息公开 &gt; 年度报告</div>
+<div class="meta">索引号：11320800/2024-00012　发布机构：青川县示范局　发文日期：2024-01-20</div>
+<h1>青川县示范局2023年政府信息公开工作年度报告</h1>
+<p>一、总体情况</p><p>2023年，本局认真贯彻《条例》。</p>
+<p>二、主动公开政府信息情况</p>
+<p>三、收到和处理政府信息公开申请情况</p>
+<table border="1">
+<tr><td colspan="3" rowspan="3">（本列数据的勾稽关系为：第一项加第二项之和，<br>等于第三项加第四项之和）</td>
+    <td colspan="7">申请人情况</td></tr>
+<tr><td rowspan="2">自然人</td><td colspan="5">法人或其他组织</td><td rowspan="2">总计</td></tr>
+<tr><td>商业<br>企业</td><td>科研机构</td><td>社会公益组织</td><td>法律服务机构</td><td>其他</td></tr>
+<tr><td colspan="3">一、本年新收政府信息公开申请数量</td><td>5</td><td>&nbsp;</td>
+    <td>0</td><td>0</td><td>0</td><td>0</td><td>5</td></tr>
+<tr><td colspan="3">二、上年结转政府信息公开申请数量</td><td>1</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td>
+    <td>1</td></tr>
+</table>
+<div class="footer">主办单位：示范县人民政府办公室</div>
+</body></html>"""
+
+
+def test_html_page_merged_cells_nbsp_and_charset(tmp_path):
+    path = tmp_path / "page.bin"  # the name says nothing: the format comes from the bytes
+    path.write_bytes(T3_HTML.encode("gb18030"))
+    report = parse_file(path)
+    assert report.source.format == "html"
+    assert report.source.encoding == "gb2312"
+    assert report.meta.agency == "青川县示范局"
+    assert report.values["requests.new_received.natural_person"] == 5
+    # the &nbsp; cell is blank and the row total forces it to 0
+    assert report.values["requests.new_received.business"] == 0
+    assert report.values["requests.carried_over.total"] == 1
+    assert report.source.properties == {"索引号": "11320800/2024-00012", "发布机构": "青川县示范局",
+                                        "发文日期": "2024-01-20"}
+    cell = next(c for c in report.cells if c.key == "requests.new_received.natural_person")
+    assert cell.place == "表格1 第4行"
+
+
+def test_html_drops_navigation_and_scripts(tmp_path):
+    path = tmp_path / "page.html"
+    path.write_bytes(T3_HTML.encode("gb18030"))
+    text = read_document(path).text
+    assert "首页" not in text and "document.title" not in text
+    assert "本年新收政府信息公开申请数量\t5\t\t0" in text
+
+
+def _docx_with_vertical_merge() -> bytes:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("青川县示范局2023年政府信息公开工作年度报告")
+    document.add_paragraph("四、政府信息公开行政复议、行政诉讼情况")
+    table = document.add_table(rows=4, cols=3)
+    table.cell(0, 0).text = "行政复议"
+    table.cell(0, 0).merge(table.cell(1, 0))  # vertical merge: the lower cell is a vMerge continuation
+    table.cell(0, 1).merge(table.cell(0, 2)).text = "行政诉讼"
+    table.cell(1, 1).text = "未经复议直接起诉"
+    table.cell(1, 2).text = "复议后起诉"
+    for column, text in enumerate(("1", "2", "3")):
+        table.cell(3, column).text = text
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def test_docx_reader_writes_merged_cells_once(tmp_path):
+    path = tmp_path / "report.docx"
+    path.write_bytes(_docx_with_vertical_merge())
+    document = read_document(path)
+    lines = document.text.split("\n")
+    assert "行政复议\t行政诉讼" in lines  # gridSpan merge written once
+    assert "未经复议直接起诉\t复议后起诉" in lines  # vMerge continuation not repeated
+    assert document.places[lines.index("未经复议直接起诉\t复议后起诉")] == "表格1 第2行"
+
+
+@pytest.mark.parametrize("template_id", ["2021", "2019", "legacy"])
+@pytest.mark.parametrize("fmt", ["html", "docx", "pdf", "md"])
+def test_rendered_report_reads_back_exactly(tmp_path, template_id, fmt):
+    year = {"2021": 2023, "2019": 2020, "legacy": 2016}[template_id]
+    values = report_values(load_template(template_id), random.Random(year), size=120)
+    data = ReportData.model_validate({"meta": {"year": year, "agency": "青川县示范局"}, "values": values})
+    path = tmp_path / f"report.{fmt}"
+    path.write_bytes(render(data, fmt))
+    report = parse_file(path)
+    assert report.meta.template == template_id and report.meta.year == year
+    assert {k: report.values.get(k) for k in values} == values
+    assert [f for f in report.findings if f.severity != "info"] == []
+
+
+def test_pdf_cells_name_their_page(tmp_path):
+    data = ReportData.model_validate({"meta": {"year": 2023, "agency": "青川县示范局"}, "values": consistent_values()})
+    path = tmp_path / "report.pdf"
+    path.write_bytes(render(data, "pdf"))
+    report = parse_file(path)
+    assert report.source.extent and report.source.extent.endswith("页")
+    cell = next(c for c in report.cells if c.key == "requests.new_received.total")
+    assert cell.place is not None and cell.place.startswith("第") and "页" in cell.place
+
+
+def test_pdf_numbers_split_into_pieces_come_back_whole(tmp_path):
+    from nianbao.ingest.blocks import cell_text
+
+    assert cell_text("1 077 980") == "1077980"
+    assert cell_text("2\n4") == "24"
+    assert cell_text("商业\n企业") == "商业企业"
+
+
+def test_encrypted_pdf_is_refused_clearly(tmp_path):
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, pagesize=A4, encrypt="secret")
+    page.drawString(100, 700, "report")
+    page.save()
+    path = tmp_path / "locked.pdf"
+    path.write_bytes(buffer.getvalue())
+    with pytest.raises(UnusableInput, match="加密"):
+        parse_file(path)
+
+
+def test_scanned_pdf_without_text_layer_is_named(tmp_path):
+    from PIL import Image
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    image = Image.new("RGB", (400, 300), "white")
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, pagesize=A4)
+    page.drawImage(ImageReader(image), 50, 400, 400, 300)
+    page.save()
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(buffer.getvalue())
+    with pytest.raises(UnusableInput, match="第1页是扫描图像"):
+        parse_file(path)
+
+
+def test_unknown_zip_and_image_are_refused(tmp_path):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("data.csv", "a,b")
+    zipped = tmp_path / "report.docx"
+    zipped.write_bytes(archive.getvalue())
+    with pytest.raises(UnusableInput, match="压缩包"):
+        parse_file(zipped)
+    png = tmp_path / "scan.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    with pytest.raises(UnusableInput, match="图片"):
+        parse_file(png)
+
+
+@pytest.mark.skipif(shutil.which("soffice") is not None, reason="LibreOffice is installed here")
+def test_doc_without_libreoffice_says_what_to_install(tmp_path):
+    path = tmp_path / "report.doc"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512)
+    with pytest.raises(UnusableInput, match="LibreOffice"):
+        parse_file(path)
