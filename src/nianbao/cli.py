@@ -19,9 +19,12 @@ from nianbao.check import RULES
 from nianbao.models import Report
 from nianbao.render import BrokenIdentities, ReportData
 from nianbao.render import render as render_report
+from nianbao.render.workbook import WorkbookError, blank_workbook, read_workbook
 from nianbao.render_text import print_batch_summary, print_findings, print_report, print_rules
 from nianbao.review.html import review_page
 from nianbao.review.xlsx import findings_workbook
+from nianbao.sample.corpus import SAMPLE_FORMATS, make_corpus
+from nianbao.templates import template_for_year
 
 app = typer.Typer(add_completion=False, no_args_is_help=False, help="政府信息公开工作年度报告：解析、核对、生成。")
 EXIT_ERRORS = 1
@@ -133,7 +136,10 @@ class RenderFormat(StrEnum):
 
 @app.command()
 def render(
-    data: Annotated[Path, typer.Argument(help="Report data: JSON with meta, values and optional prose.")],
+    data: Annotated[Path | None, typer.Argument(help="Report data: JSON with meta, values and optional prose.")]
+    = None,
+    from_excel: Annotated[Path | None, typer.Option("--from-excel", help="A workbook from `nianbao template`.")]
+    = None,
     fmt: Annotated[RenderFormat, typer.Option("--format", "-f", help="html, md, docx or pdf")] = RenderFormat.html,
     out: Annotated[Path | None, typer.Option("--output", "-o", help="Output file (default: beside the data).")]
     = None,
@@ -147,17 +153,78 @@ def render(
 
     Example: nianbao render data.json --format docx -o report.docx
     """
-    report_data = _load_report_data(data)
+    if (data is None) == (from_excel is None):
+        _fail("请给出一个数据文件（JSON），或用 --from-excel 给出填好的工作簿，二者选一")
+    source = data or from_excel
+    assert source is not None
+    report_data = _load_report_data(data) if data is not None else _load_workbook(source)
     try:
         blob = render_report(report_data, fmt.value, allow_errors=allow_errors)
     except BrokenIdentities as exc:
-        typer.echo(f"nianbao: {data}: 数据不满足表格勾稽关系，未生成报告（可加 --allow-errors 强制生成）：", err=True)
+        typer.echo(f"nianbao: {source}: 数据不满足表格勾稽关系，未生成报告（可加 --allow-errors 强制生成）：", err=True)
         for problem in exc.problems:
             typer.echo(f"  - {problem}", err=True)
         raise typer.Exit(EXIT_ERRORS) from None
-    target = out or data.with_suffix(f".{fmt.value}")
+    target = out or source.with_suffix(f".{fmt.value}")
     _write(target, blob)
     typer.echo(f"报告已写入 {target}", err=True)
+
+
+@app.command()
+def sample(
+    count: Annotated[int, typer.Option("-n", "--count", min=1, help="How many sample reports.")] = 30,
+    out: Annotated[Path, typer.Option("--output", "-o", help="Folder for cases/, gold/ and manifest.json.")] =
+    Path("samples"),
+    seed: Annotated[int, typer.Option("--seed", help="The same seed gives the same corpus.")] = 7,
+    defects: Annotated[float, typer.Option("--defects", min=0.0, max=1.0, help="Share with planted defects.")]
+    = 0.3,
+    formats: Annotated[str, typer.Option("--formats", help="Comma-separated: txt,md,html,docx,pdf")] =
+    ",".join(SAMPLE_FORMATS),
+) -> None:
+    """Write a corpus of fictional sample reports with their gold data (score.py format).
+
+    Agencies are made up (…县示范…局), numbers are consistent over the years (carry-over),
+    layouts carry the damage of real copies, and a share of the reports carries planted
+    defects; gold/<id>.json records the values and the rule ids each sample must raise.
+
+    Example: nianbao sample -n 200 -o samples/ --seed 7 --defects 0.3 --formats txt,html,pdf
+    """
+    chosen = tuple(f.strip() for f in formats.split(",") if f.strip())
+    try:
+        manifest = make_corpus(out, count, seed=seed, defect_share=defects, formats=chosen)
+    except ValueError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"{out}: 无法写入（{exc.strerror}）")
+    planted = sum(bool(m["defects"]) for m in manifest)
+    typer.echo(f"已生成 {len(manifest)} 份示例报告（其中 {planted} 份含预置问题）：{out / 'cases'}，"
+               f"标准答案 {out / 'gold'}，清单 {out / 'manifest.json'}", err=True)
+
+
+@app.command()
+def template(
+    xlsx: Annotated[Path, typer.Option("--xlsx", help="Where to write the blank workbook.")],
+    year: Annotated[int, typer.Option("--year", min=2008, max=2100, help="Report year (decides the template).")],
+    agency: Annotated[str, typer.Option("--agency", help="The agency's name, filled in for you.")] = "",
+) -> None:
+    """Write the blank tables of the year's template as an Excel workbook to fill in.
+
+    Totals are live formulas, so the sums show as you type; fill 报告信息 too, then
+    `nianbao render --from-excel filled.xlsx --format docx` writes the report.
+
+    Example: nianbao template --xlsx blank.xlsx --year 2024
+    """
+    _write(xlsx, blank_workbook(year, agency))
+    typer.echo(f"空白表格已写入 {xlsx}（{year} 年度，模板 {template_for_year(year)}）", err=True)
+
+
+def _load_workbook(path: Path) -> ReportData:
+    try:
+        return read_workbook(path.read_bytes())
+    except FileNotFoundError:
+        _fail(f"{path}: 文件不存在")
+    except WorkbookError as exc:
+        _fail(f"{path}: {exc}")
 
 
 def _load_report_data(path: Path) -> ReportData:
