@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 
 # Debian packages some features need: a CJK font (PDF rendering, screenshots), poppler-utils
-# (pdftoppm, to look at rendered pages), chromium (the review page's browser test).
-SYSTEM_PACKAGES := fonts-wqy-zenhei poppler-utils chromium
+# (pdftoppm, to look at rendered pages), chromium (the review page's browser test),
+# LibreOffice (reading .doc/.wps/.odt; turning rendered DOCX into PDF for a look).
+SYSTEM_PACKAGES := fonts-wqy-zenhei poppler-utils chromium libreoffice-writer-nogui
 
 .PHONY: demo test setup system-deps lint bench
 

@@ -180,3 +180,21 @@ def test_doc_without_libreoffice_says_what_to_install(tmp_path):
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512)
     with pytest.raises(UnusableInput, match="LibreOffice"):
         parse_file(path)
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed (make system-deps)")
+@pytest.mark.parametrize("suffix", [".doc", ".wps"])
+def test_word_97_file_is_read_through_libreoffice(tmp_path, suffix):
+    import subprocess
+
+    data = ReportData.model_validate({"meta": {"year": 2023, "agency": "青川县示范局"}, "values": consistent_values()})
+    source = tmp_path / "report.docx"
+    source.write_bytes(render(data, "docx"))
+    profile = (tmp_path / "profile").as_uri()
+    subprocess.run(["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", "doc",
+                    "--outdir", str(tmp_path), str(source)], check=True, capture_output=True, timeout=180)
+    legacy = tmp_path / f"legacy{suffix}"  # a Word 97 binary, whatever its name says
+    (tmp_path / "report.doc").rename(legacy)
+    report = parse_file(legacy)
+    assert report.source.format == "doc"
+    assert {k: report.values.get(k) for k in consistent_values()} == consistent_values()

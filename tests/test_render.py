@@ -158,3 +158,26 @@ def test_sample_corpus_scores_perfect_with_the_shared_scorer(shared, tmp_path):
 def test_sample_command_rejects_unknown_format(tmp_path):
     result = run("sample", "-n", "2", "-o", str(tmp_path), "--formats", "txt,xls")
     assert result.returncode == 2 and "xls" in result.stderr
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftoppm") is None,
+                    reason="LibreOffice and poppler-utils are not installed (make system-deps)")
+def test_docx_looks_right_when_printed(tmp_path):
+    """The DOCX as Word would print it (LibreOffice → PDF → PNG): the tables keep their shape."""
+    import pdfplumber
+    from PIL import Image
+
+    source = tmp_path / "report.docx"
+    source.write_bytes(render(_data(), "docx"))
+    subprocess.run(["soffice", f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(source)],
+                   check=True, capture_output=True, timeout=180)
+    printed = tmp_path / "report.pdf"
+    with pdfplumber.open(printed) as pdf:
+        grids = [t.extract() for page in pdf.pages for t in page.find_tables()]
+    assert any(row and row[0] == "信息内容" and len(row) == 4 for grid in grids for row in grid)
+    assert any(len(row) == 10 for grid in grids for row in grid)  # 表三: 3 label columns + 7 values
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(printed), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page*.png"))
+    assert pages and all(Image.open(p).convert("L").getextrema()[0] < 100 for p in pages)  # ink on every page
+    assert parse_file(printed).values["requests.total.total"] == 12  # and it still reads back

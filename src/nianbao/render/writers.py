@@ -90,7 +90,12 @@ def write_docx(blocks: list[Block]) -> bytes:
     from docx.oxml.ns import qn
     from docx.shared import Pt
 
+    from docx.shared import Cm
+
     document = docx.Document()
+    section = document.sections[0]
+    section.page_width, section.page_height = Cm(21), Cm(29.7)  # A4, as the reports are printed
+    section.left_margin = section.right_margin = Cm(2)
     normal = document.styles["Normal"]
     normal.font.size = Pt(10.5)
     normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "宋体")
@@ -108,14 +113,28 @@ def write_docx(blocks: list[Block]) -> bytes:
 
 
 def _docx_table(document: Any, grid: Grid) -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Cm, Pt
+
     table = document.add_table(rows=len(grid.rows), cols=grid.width)
     table.style = "Table Grid"
+    # Every cell fetched once, before any merge: ``table.cell()`` rescans the whole table on
+    # each call. A merge keeps the corner cells of the other (non-overlapping) merges intact.
+    board = [list(row.cells) for row in table.rows]
+    widths = _column_widths(grid, 17.0)  # cm: A4 less the margins
+    table.autofit = False
+    for row in board:
+        for cell, width in zip(row, widths, strict=True):
+            cell.width = Cm(width)
     for r, c, cell in grid.origins():
-        target = table.cell(r, c)
-        target.text = cell.text
+        origin = board[r][c]
         if cell.rowspan > 1 or cell.colspan > 1:
-            target.merge(table.cell(r + cell.rowspan - 1, c + cell.colspan - 1))
-            table.cell(r, c).text = cell.text  # a merge joins the covered cells' (empty) paragraphs
+            origin = origin.merge(board[r + cell.rowspan - 1][c + cell.colspan - 1])
+        origin.text = cell.text
+        for paragraph in origin.paragraphs:
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            for run in paragraph.runs:
+                run.font.size = Pt(8)
 
 
 def write_pdf(blocks: list[Block]) -> bytes:
@@ -190,7 +209,8 @@ def _column_widths(grid: Grid, total: float) -> list[float]:
     labels = grid.label_columns
     if not labels or labels >= grid.width:
         return [total / grid.width] * grid.width
-    weights = [3.0 if labels == 1 else 1.6] * labels + [1.0] * (grid.width - labels)
+    # the innermost label column holds the long row labels; group label columns stay narrow
+    weights = [1.1] * (labels - 1) + [3.0] + [1.0] * (grid.width - labels)
     unit = total / sum(weights)
     return [w * unit for w in weights]
 
