@@ -88,9 +88,7 @@ def write_docx(blocks: list[Block]) -> bytes:
     import docx
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml.ns import qn
-    from docx.shared import Pt
-
-    from docx.shared import Cm
+    from docx.shared import Cm, Pt
 
     document = docx.Document()
     section = document.sections[0]
