@@ -13,7 +13,7 @@ SYSTEM_PACKAGES := fonts-wqy-zenhei poppler-utils chromium libreoffice-writer-no
 $(BIN)/nianbao: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[dev,ocr]"
 	@touch $(BIN)/nianbao
 
 setup: $(BIN)/nianbao
@@ -42,3 +42,4 @@ test: setup system-deps  ## the whole test suite, plus lint and types
 
 bench: setup  ## speed and memory (run by hand; results go into docs/benchmarks.md)
 	$(BIN)/python bench/parse_speed.py
+	$(BIN)/python bench/format_speed.py

@@ -68,6 +68,7 @@ class Fact(_Model):
         "unit_converted",
         "unmapped_values",
         "ambiguous_split",
+        "low_confidence",
     ]
     keys: list[str] = Field(default_factory=list)
     line: int | None = None

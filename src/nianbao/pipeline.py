@@ -52,6 +52,7 @@ def parse_document(document: Document) -> Report:
         values.update({k: None if v is None else to_plain(v) for k, v in read.values.items()})
         cells.extend(read.cells[k] for k in read.values if k in read.cells)
         facts.extend(read.facts)
+    facts.extend(Fact(kind="low_confidence", line=line, detail={"note": note}) for line, note in document.notes)
     report = Report(source=document.source, meta=meta, values=values, cells=cells, sections=sections, facts=facts)
     report.findings = run_checks(report, lines)
     if document.places:

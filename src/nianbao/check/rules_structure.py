@@ -105,3 +105,12 @@ def fee_unit(context: Context) -> Iterator[Finding]:
         cell = next((c for c in context.report.cells if c.key == "active.admin_fees.amount_wan"), None)
         yield this.finding(f"收费金额 {amount} 万元不合常理，可能误以元填报",
                            keys=["active.admin_fees.amount_wan"], line=cell.line if cell else None)
+
+
+@rule("input.low_confidence", "warning", "扫描件中有识别不可靠的数字",
+      "扫描件经 OCR 识别；置信度低的数字不予采信，该格按空白处理（能由表内勾稽关系推出的会标为推算），"
+      "请对照原件核实。")
+def low_confidence(context: Context) -> Iterator[Finding]:
+    this = this_rule("input.low_confidence")
+    for fact in _facts(context, "low_confidence"):
+        yield this.finding(str(fact.detail.get("note")), line=fact.line)

@@ -20,6 +20,7 @@ _INNER_SPACE = re.compile(r"\s+")
 class SourceLine:
     text: str
     place: str | None = None
+    notes: tuple[str, ...] = ()  # what the reader doubts about this line (low OCR confidence …)
 
 
 def cell_text(text: str | None) -> str:

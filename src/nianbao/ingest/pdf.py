@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,8 @@ class _Table:
     page: int
     top: float
     rows: list[list[str | None]]
+    place: str | None = None  # instead of 第N页 表格第M行 (OCR rows)
+    notes: list[str] = field(default_factory=list)
 
 
 _Item = _Text | _Table
@@ -123,8 +125,9 @@ def _to_lines(items: list[_Item]) -> list[SourceLine]:
                 lines.append(SourceLine(paragraph.text, f"第{paragraph.page}页"))
                 paragraph = None
             for index, row in enumerate(item.rows, start=1):
-                lines.append(row_line([cell_text(c) for c in row if c is not None],
-                                      f"第{item.page}页 表格第{index}行"))
+                line = row_line([cell_text(c) for c in row if c is not None],
+                                item.place or f"第{item.page}页 表格第{index}行")
+                lines.append(SourceLine(line.text, line.place, tuple(item.notes)))
             continue
         hanging = item.text[0] in _CLOSING  # punctuation that hung past the margin or box edge
         starts = paragraph is None or (not hanging and (item.x0 > left + em or last_x1 < right - 1.5 * em
@@ -157,5 +160,18 @@ def _char_width(texts: list[_Text]) -> float:
 
 
 def _scanned_page_items(path: Path, number: int) -> list[_Item]:
-    """A page with no text layer: OCR, when the OCR component is installed."""
-    raise UnusableInput(str(path), f"第{number}页是扫描图像，没有文字层；暂不支持 OCR 识别")
+    """A page with no text layer: rendered once and read by OCR (positions back in points)."""
+    from nianbao.ingest.ocr import RENDER_DPI, ocr_available, ocr_rows, render_pdf_page
+
+    if not ocr_available():
+        raise UnusableInput(str(path), f"第{number}页是扫描图像，没有文字层；读取扫描件需要 OCR 组件"
+                                       "（pip install 'nianbao[ocr]'）")
+    scale = 72 / RENDER_DPI
+    items: list[_Item] = []
+    for row in ocr_rows(render_pdf_page(str(path), number), str(path)):
+        top, x0, x1 = row.top * scale, row.x0 * scale, row.x1 * scale
+        if row.numeric:
+            items.append(_Table(number, top, [list(row.cells)], place=f"第{number}页（扫描件 OCR）", notes=row.notes))
+        elif not is_page_number(row.cells[0]):
+            items.append(_Text(number, top, x0, x1, row.cells[0]))
+    return items

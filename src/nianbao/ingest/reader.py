@@ -39,6 +39,7 @@ class Document:
     source: SourceInfo
     text: str  # decoded, simplified script, original line structure
     places: tuple[str | None, ...] = ()  # per line of ``text``: where it is in the source (page, table row)
+    notes: tuple[tuple[int, str], ...] = ()  # (line number, doubt) from the format reader
 
 
 def sniff_format(data: bytes) -> SourceFormat:
@@ -121,8 +122,24 @@ def read_document(path: Path) -> Document:
     if fmt == "doc":
         return _lines_document(name, data, fmt, read_docx(name, convert_to_docx(path)))
     if fmt == "image":
-        raise UnusableInput(name, "这是一张图片；暂不支持 OCR 识别扫描件")
+        return _lines_document(name, data, fmt, read_image(name, data), "1 张图片（OCR）")
     raise UnusableInput(name, "是压缩包或未知的二进制格式，不是报告文件")
+
+
+def read_image(name: str, data: bytes) -> list[SourceLine]:
+    """A photographed or scanned page (PNG, JPEG): OCR rows as lines."""
+    from PIL import Image, UnidentifiedImageError
+
+    from nianbao.ingest.ocr import ocr_rows
+
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (UnidentifiedImageError, OSError) as exc:
+        raise UnusableInput(name, f"图片无法打开（{type(exc).__name__}）") from None
+    rows = ocr_rows(image, name)
+    return [SourceLine("\t".join(row.cells) if row.numeric else row.cells[0], "图片（OCR）", tuple(row.notes))
+            for row in rows]
 
 
 def _html_document(name: str, data: bytes) -> Document:
@@ -154,7 +171,9 @@ def _lines_document(name: str, data: bytes, fmt: SourceFormat, lines: list[Sourc
     text = "\n".join(line.text.replace("\n", " ") for line in lines)
     document = _document(name, data, fmt, text, None)
     document.source.extent = extent
-    return Document(source=document.source, text=document.text, places=tuple(line.place for line in lines))
+    notes = tuple((number, note) for number, line in enumerate(lines, start=1) for note in line.notes)
+    return Document(source=document.source, text=document.text, places=tuple(line.place for line in lines),
+                    notes=notes)
 
 
 def _document(path: str, data: bytes, fmt: SourceFormat, text: str, encoding: str | None) -> Document:
