@@ -1,7 +1,8 @@
 """PDF with a text layer → lines: ruled tables rebuilt from geometry, prose as paragraphs.
 
-pdfplumber finds each table from its ruling lines and gives its cells (merged cells once,
-``None`` where a merge covers a position). The text outside the tables is read as lines with
+PDFium reads each page's characters and ruling lines (``pdfpage``); pdfplumber's table finder
+builds each table from the ruling lines and gives its cells (merged cells once, ``None``
+where a merge covers a position). The text outside the tables is read as lines with
 positions, and lines are joined into paragraphs: a line starts a paragraph when it is
 indented or the line before it stopped short of the right margin. Page numbers and running
 headers are dropped; a paragraph or a table that runs onto the next page simply continues.
@@ -18,6 +19,7 @@ from typing import Any
 
 from nianbao.errors import UnusableInput
 from nianbao.ingest.blocks import SourceLine, cell_text, row_line
+from nianbao.ingest.pdfpage import PageObjects, find_tables, page_objects, text_lines
 from nianbao.layout.lines import is_page_number
 
 _HEADER_BAND = 0.08  # top and bottom share of the page where running headers live
@@ -46,34 +48,39 @@ _Item = _Text | _Table
 
 def read_pdf(path: Path, data: bytes) -> tuple[list[SourceLine], int]:
     """The lines of a PDF and its page count; raises UnusableInput when it cannot be read."""
-    import pdfplumber
-    from pdfminer.pdfdocument import PDFPasswordIncorrect
-    from pdfminer.pdfparser import PDFSyntaxError
+    import pypdfium2
 
     try:
-        with pdfplumber.open(path) as pdf:
-            items: list[_Item] = []
-            for number, page in enumerate(pdf.pages, start=1):
-                if not page.chars and page.images:
-                    items.extend(_scanned_page_items(path, number))
-                elif page.chars:
-                    items.extend(_page_items(number, page))
-            pages = len(pdf.pages)
+        document = pypdfium2.PdfDocument(data)
+    except pypdfium2.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise UnusableInput(str(path), "PDF 已加密，无法读取（请提供未加密的文件）") from None
+        raise UnusableInput(str(path), "PDF 文件已损坏，无法解析") from None
+    try:
+        items: list[_Item] = []
+        pages = len(document)
+        for number in range(1, pages + 1):
+            page = document[number - 1]
+            try:
+                objects = page_objects(page)
+            finally:
+                page.close()
+            if objects.chars:
+                items.extend(_page_items(number, objects))
+            elif objects.images:
+                items.extend(_scanned_page_items(path, number))
     except UnusableInput:
         raise
-    except Exception as exc:  # pdfminer raises many kinds on damaged files; pdfplumber wraps them
-        cause = exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else exc
-        if isinstance(cause, PDFPasswordIncorrect) or "password" in repr(cause).lower():
-            raise UnusableInput(str(path), "PDF 已加密，无法读取（请提供未加密的文件）") from None
-        if isinstance(cause, PDFSyntaxError):
-            raise UnusableInput(str(path), "PDF 文件已损坏，无法解析") from None
-        raise UnusableInput(str(path), f"PDF 文件无法解析（{type(cause).__name__}）") from None
+    except Exception as exc:  # a damaged page: PDFium or the table finder gives up
+        raise UnusableInput(str(path), f"PDF 文件无法解析（{type(exc).__name__}）") from None
+    finally:
+        document.close()
     items = _drop_running_headers(items, pages)
     return _to_lines(items), pages
 
 
-def _page_items(number: int, page: Any) -> list[_Item]:
-    tables = [t for t in page.find_tables() if t.rows]
+def _page_items(number: int, objects: PageObjects) -> list[_Item]:
+    tables = find_tables(objects)
     boxes = [t.bbox for t in tables]
 
     def outside(obj: dict[str, Any]) -> bool:
@@ -82,7 +89,7 @@ def _page_items(number: int, page: Any) -> list[_Item]:
         return not any(x0 <= cx <= x1 and top <= cy <= bottom for x0, top, x1, bottom in boxes)
 
     items: list[_Item] = []
-    for line in page.filter(outside).extract_text_lines(return_chars=False):
+    for line in text_lines([c for c in objects.chars if outside(c)]):
         text = line["text"].strip()
         if text and not is_page_number(text):
             items.append(_Text(number, line["top"], line["x0"], line["x1"], text))
