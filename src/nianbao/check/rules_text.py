@@ -70,8 +70,8 @@ def internal_contradiction(context: Context) -> Iterator[Finding]:
     report = context.report
     table_items = report.values.get("legacy.proactive.items")
     for line in context.lines:
-        if line.chrome or len([c for c in split_cells(line.text) if c]) > 1:
-            continue  # table rows are checked by the arithmetic rules
+        if line.chrome or "条" not in line.text or len([c for c in split_cells(line.text) if c]) > 1:
+            continue  # both patterns count 条; table rows are checked by the arithmetic rules
         whole: Decimal | None = None
         for sentence in line.text.split("。"):
             total = _TOTAL.search(sentence)

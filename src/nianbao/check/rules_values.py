@@ -5,24 +5,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
+from functools import cache
 
 from nianbao.check.labels import cell_name
 from nianbao.check.registry import Context, rule, this_rule
 from nianbao.models import Finding
-from nianbao.templates import cell_key
+from nianbao.templates import TemplateId, cell_key, load_template
 
 
 def _count_keys(context: Context, table_id: str) -> Iterator[str]:
-    """The keys of a table whose column holds counts (no decimals, no sign)."""
-    table = context.template.table(table_id)
+    """The keys of a table whose column holds counts (no decimals, no sign), in the report."""
+    values = context.report.values
+    return (key for key in _template_count_keys(context.template.id, table_id) if key in values)
+
+
+@cache
+def _template_count_keys(template_id: TemplateId, table_id: str) -> tuple[str, ...]:
+    table = load_template(template_id).table(table_id)
     if table is None:
-        return
-    for block, row in table.rows():
-        for column in (*block.columns, *block.extra_columns):
-            if not column.decimals and not column.signed:
-                key = cell_key(row.key, column.key)
-                if key in context.report.values:
-                    yield key
+        return ()
+    return tuple(cell_key(row.key, column.key) for block, row in table.rows()
+                 for column in (*block.columns, *block.extra_columns) if not column.decimals and not column.signed)
 
 
 def _bad_numbers(context: Context, rule_id: str, table_ids: tuple[str, ...]) -> Iterator[Finding]:
