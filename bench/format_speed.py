@@ -89,7 +89,7 @@ def _bench_scans(work: Path, reports: list[ReportData]) -> None:
         images += pages
     started = time.perf_counter()
     for image in images:
-        engine(numpy.asarray(image))
+        engine(numpy.asarray(image), use_det=True, use_cls=False, use_rec=True)
     engine_time = time.perf_counter() - started
     ours = _time(scans)
     n = len(images)

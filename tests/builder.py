@@ -24,6 +24,7 @@ def consistent_values(new: list[int] | None = None) -> dict[str, int]:
         for i, col in enumerate(block.columns):
             values[cell_key(row.key, col.key)] = i + 2
     values["active.admin_fees.amount_wan"] = 0
+    values["active.rules.issued"] = 0  # a county bureau makes no 规章 (active.rules_power)
     rows = [row.key for _, row in template.table("requests").rows() if not row.extra]  # type: ignore[union-attr]
     for row in rows:
         for col in T3_COLUMNS:
@@ -82,7 +83,8 @@ def report_text(
     template = load_template("2021")
     lines = [f"{agency}{year}年政府信息公开工作年度报告", *(extra_top or []), "",
              f"本报告所列数据的统计期限自{year}年1月1日起至{year}年12月31日止。", "",
-             "一、总体情况", "", f"{year}年，本局认真落实政府信息公开条例，主动公开、依申请公开工作有序开展。", "",
+             "一、总体情况", "", f"{year}年，本局认真落实政府信息公开条例，主动公开、依申请公开工作有序开展。",
+             "政府信息管理规范，政府信息公开平台建设稳步推进，监督保障有力。", "",
              "二、主动公开政府信息情况", ""]
     active = template.table("active")
     assert active is not None
@@ -116,6 +118,8 @@ def report_text(
     else:
         lines += ["\t".join(flat)] if layout == "tab" else (
             [x for n in flat for x in (n + " ", "")] if layout == "cell" else ["   ".join(flat)])
-    lines += ["", "五、存在的主要问题及改进情况", "", "存在问题：公开质量有待提升。改进情况：下一步将加强培训。", "",
+    lines += ["", "五、存在的主要问题及改进情况", "",
+              "存在问题：一是公开质量有待提升，部分信息发布不够及时；二是政策解读形式较为单一，与群众期盼仍有差距。"
+              "改进情况：下一步将加强业务培训，完善信息发布审核机制，丰富政策解读形式，不断提升政务公开工作质量。", "",
               "六、其他需要报告的事项", "", section_six, *(extra_bottom or [])]
     return "\n".join(lines) + "\n"

@@ -227,3 +227,66 @@ def test_rules_catalogue(tmp_path):
     assert all(e["explanation"] for e in entries)
     text = run("rules").stdout
     assert "requests.results_total" in text and "错误" in text
+
+
+# --- what the prose must cover ---------------------------------------------------------------
+
+SECOND_OVERVIEW_LINE = "政府信息管理规范，政府信息公开平台建设稳步推进，监督保障有力。"
+
+
+def test_overview_topics():
+    text = report_text(consistent_values()).replace(SECOND_OVERVIEW_LINE, "")
+    [finding] = findings_of(parse(text), "content.overview_topics")
+    assert "政府信息管理" in finding.message and "监督保障" in finding.message
+    assert "content.overview_topics" not in rules(parse(report_text(consistent_values())))
+
+
+def test_government_report_must_cover_article_50_items():
+    government = parse(report_text(consistent_values(), agency="青川县人民政府"))
+    [finding] = findings_of(government, "content.art50_items")
+    assert "工作考核、社会评议、责任追究" in finding.message
+    covered = report_text(consistent_values(), agency="青川县人民政府").replace(
+        SECOND_OVERVIEW_LINE, SECOND_OVERVIEW_LINE + "年度考核、社会评议均已开展，未发生责任追究。")
+    assert "content.art50_items" not in rules(parse(covered))
+    assert "content.art50_items" not in rules(parse(report_text(consistent_values())))  # a bureau: not asked
+
+
+def test_problems_without_measures():
+    text = report_text(consistent_values())
+    start = text.index("存在问题：")
+    short = text[:start] + "存在问题：公开质量有待提升。" + text[text.index("\n", start):]
+    [finding] = findings_of(parse(short), "content.problems_measures")
+    assert "改进措施" in finding.message
+
+
+def test_numbering_gap_and_stale_year_and_garbled_words():
+    text = report_text(consistent_values(), year=2023).replace(
+        SECOND_OVERVIEW_LINE, "（一）主动公开情况。\n（三）依申请公开情况。\n2021年，本局疫情疫情防控有力。")
+    report = parse(text)
+    assert "跳到（三）" in findings_of(report, "narrative.numbering")[0].message
+    assert "2021年" in findings_of(report, "narrative.stale_year")[0].message
+    assert "疫情疫情" in findings_of(report, "narrative.garbled")[0].message
+
+
+def test_period_missing():
+    text = report_text(consistent_values()).replace("本报告所列数据的统计期限自2023年1月1日起至2023年12月31日止。", "")
+    assert findings_of(parse(text), "meta.period_missing")[0].severity == "info"
+    assert "meta.period_missing" not in rules(parse(report_text(consistent_values())))
+
+
+@pytest.mark.parametrize(("sentence", "fires"), [("本年度收取信息处理费120。", True),
+                                                 ("本年度收取信息处理费120元。", False),
+                                                 ("本年度未收取信息处理费。", False)])
+def test_fee_amount_needs_a_unit(sentence, fires):
+    report = parse(report_text(consistent_values(), section_six=sentence))
+    assert ("fees.amount_format" in rules(report)) is fires
+
+
+@pytest.mark.parametrize(("agency", "fires"), [("青川县示范局", True), ("青川市示范局", False),
+                                               ("大兴安岭地区行政公署", False)])
+def test_rules_power(agency, fires):
+    values = consistent_values()
+    values["active.rules.issued"] = 2
+    values["active.rules.in_force"] = 6
+    report = parse(report_text(values, agency=agency))
+    assert ("active.rules_power" in rules(report)) is fires

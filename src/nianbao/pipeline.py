@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -30,6 +32,8 @@ def parse_document(document: Document) -> Report:
     lines = split_lines(document.text, document.places)
     sections = find_sections(lines, _table_labels())
     meta = extract_meta(lines, sections)
+    if meta.published is None:
+        meta.published = _published_property(document.source.properties)
     norm_text = squeeze("".join(line.text for line in lines if not line.chrome))
     template_id = detect_template(norm_text, meta.year)
     if not any(word in norm_text for word in _REPORT_WORDS):
@@ -67,6 +71,18 @@ def _add_places(report: Report, lines: list[Line]) -> None:
 
     report.cells = [cell.model_copy(update={"place": place(cell.line)}) for cell in report.cells]
     report.findings = [f.model_copy(update={"place": place(f.line)}) for f in report.findings]
+
+
+def _published_property(properties: dict[str, str]) -> str | None:
+    """A web page's 发文日期/发布日期 box, when the text itself states no date."""
+    for name in ("发文日期", "发布日期", "成文日期"):
+        found = re.match(r"(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})", properties.get(name, ""))
+        if found:
+            try:
+                return date(*(int(g) for g in found.groups())).isoformat()
+            except ValueError:
+                continue
+    return None
 
 
 @cache

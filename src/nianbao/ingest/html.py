@@ -16,15 +16,16 @@ from typing import Any
 from nianbao.errors import UnusableInput
 from nianbao.ingest.blocks import SourceLine, cell_text, row_line
 
-_DROP = ("script", "style", "noscript", "nav", "header", "footer", "iframe", "form", "select", "button",
-         "template", "svg", "head")
+# Never "header": an article's <header> often holds the report's title.
+_DROP = ("script", "style", "noscript", "nav", "footer", "iframe", "form", "select", "button", "template", "svg",
+         "head")
 _BLOCK = {"p", "div", "section", "article", "main", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
           "blockquote", "pre", "dd", "dt", "dl", "center", "address", "figure", "figcaption", "caption"}
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)""", re.IGNORECASE)
 _PROPERTY_NAMES = "索引号|发布机构|发文机关|发文日期|发布日期|成文日期|信息来源"
 _PROPERTY = re.compile(rf"({_PROPERTY_NAMES})\s*[:：]\s*(\S.*?)\s*"
                        rf"(?=\s{{2,}}|\u3000|\t|(?:{_PROPERTY_NAMES})\s*[:：]|$)")
-_CHROME_CLASS = re.compile(r"(^|[\s_-])(nav|menu|footer|header|breadcrumb|crumb|share|sidebar|topbar|copyright)"
+_CHROME_CLASS = re.compile(r"(^|[\s_-])(nav|navbar|menu|footer|breadcrumb|crumb|share|sidebar|topbar|copyright)"
                            r"([\s_-]|$)", re.IGNORECASE)
 
 

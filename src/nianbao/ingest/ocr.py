@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import logging
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -22,6 +23,7 @@ from nianbao.normalize import clean_line, parse_number
 RENDER_DPI = 150
 MIN_SCORE = 0.8  # below this a number is not trusted
 GAP_FACTOR = 1.6  # a gap this many times the usual column spacing holds a missed cell
+REREAD_SCALE = 2  # a low-confidence box is recognised again at this enlargement
 
 
 @dataclass
@@ -75,13 +77,29 @@ def ocr_rows(image: Any, name: str) -> list[OcrRow]:
                                   "（rapidocr + onnxruntime，模型随包提供）")
     import numpy
 
-    result = _engine()(numpy.asarray(image.convert("RGB")) if hasattr(image, "convert") else image)
+    page = image.convert("RGB")
+    # No angle classifier: it turns lone digits upside down (9 → 6). The flags persist: always say all.
+    result = _engine()(numpy.asarray(page), use_det=True, use_cls=False, use_rec=True)
     if result.boxes is None or result.txts is None:
         return []
     boxes = [_Box(float(min(p[0] for p in box)), float(min(p[1] for p in box)), float(max(p[0] for p in box)),
                   float(max(p[1] for p in box)), clean_line(str(text)).strip(), float(score))
              for box, text, score in zip(result.boxes, result.txts, result.scores, strict=True) if str(text).strip()]
-    return [_row(group) for group in _group_rows(boxes)]
+    return [_row(group, lambda box: _reread(page, box)) for group in _group_rows(boxes)]
+
+
+def _reread(page: Any, box: _Box) -> _Box:
+    """A doubtful box read again, enlarged: small lone digits are recognised far more surely so."""
+    import numpy
+
+    pad = 4
+    crop = page.crop((box.x0 - pad, box.y0 - pad, box.x1 + pad, box.y1 + pad))
+    crop = crop.resize((crop.width * REREAD_SCALE, crop.height * REREAD_SCALE))
+    result = _engine()(numpy.asarray(crop), use_det=False, use_cls=False, use_rec=True)
+    if not result.txts:
+        return box
+    text, score = clean_line(str(result.txts[0])).strip(), float(result.scores[0])
+    return _Box(box.x0, box.y0, box.x1, box.y1, text, score) if score > box.score else box
 
 
 def _group_rows(boxes: list[_Box]) -> list[list[_Box]]:
@@ -101,7 +119,7 @@ def _is_number(text: str) -> bool:
     return parse_number(text.replace(" ", "")) is not None
 
 
-def _row(boxes: list[_Box]) -> OcrRow:
+def _row(boxes: list[_Box], reread: Callable[[_Box], _Box] | None = None) -> OcrRow:
     top, x0, x1 = min(b.y0 for b in boxes), boxes[0].x0, boxes[-1].x1
     numbers = [b for b in boxes if _is_number(b.text)]
     if not numbers:
@@ -121,7 +139,9 @@ def _row(boxes: list[_Box]) -> OcrRow:
             label = []
         if previous is not None and usual and box.cx - previous.cx > GAP_FACTOR * usual:
             cells.extend([""] * (round((box.cx - previous.cx) / usual) - 1))
-        if box.score < MIN_SCORE:
+        if box.score < MIN_SCORE and reread is not None:
+            box = reread(box)
+        if box.score < MIN_SCORE or not _is_number(box.text):
             cells.append("")
             notes.append(f"OCR 识别“{box.text}”的置信度低（{box.score:.2f}），该格按空白处理")
         else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from nianbao.sample.damage import CHROME_BOTTOM, CHROME_TOP, TEXT_LAYOUTS
 from nianbao.sample.values import APPLICANTS, report_values
 from nianbao.templates import Template, load_template, template_for_year
 
+_LOCAL = re.compile(r"[县区]")
 SAMPLE_FORMATS = ("txt", "md", "html", "docx", "pdf")
 FIRST_YEAR, LAST_YEAR = 2014, 2025
 
@@ -195,8 +197,9 @@ _DATA_DEFECTS = ("row_total", "results_total", "appeals_total", "staff_total")
 
 # ---- the corpus
 
-def _report_data(agency: str, year: int, template: Template, values: dict[str, Number | None],
-                 rng: random.Random) -> ReportData:
+def report_data(agency: str, year: int, template: Template, values: dict[str, Number | None],
+                rng: random.Random) -> ReportData:
+    """Report data with the prose a complete report has (intro with the period, 一, 五, 六)."""
     period = f"本报告所列数据的统计期限自{year}年1月1日起至{year}年12月31日止。"
     if template.id == "legacy":
         overview = prose.legacy_overview(agency, year, values)
@@ -264,6 +267,8 @@ def make_corpus(out: Path, count: int, *, seed: int = 7, defect_share: float = 0
             template = load_template(template_for_year(year))
             values = report_values(template, rng, size=rng.choice((10, 40, 150, 600)),
                                    carried_over=carried if template.id == "2021" else None)
+            if template.id == "2021" and _LOCAL.search(agency):
+                values["active.rules.issued"] = 0  # counties and districts make no 规章
             carried = {c: int(values.get(f"requests.carried_forward.{c}") or 0) for c in APPLICANTS}
             ident = f"{len(manifest) + 1:04d}"
             manifest.append(_one_sample(out, ident, agency, year, template, values, rng, defect_share, formats))
@@ -282,7 +287,7 @@ def _one_sample(out: Path, ident: str, agency: str, year: int, template: Templat
         chosen = rng.sample(sorted(DEFECTS), k=rng.choice((1, 1, 2)))
     planted = [name for name in chosen if name in _DATA_DEFECTS and DEFECTS[name](sample, rng)]
     # The prose restates the tables as printed (defects on the data included).
-    sample.data = _report_data(agency, year, template, sample.data.values, rng)
+    sample.data = report_data(agency, year, template, sample.data.values, rng)
     sample.blocks = build_blocks(sample.data)
     planted += [name for name in chosen if name not in _DATA_DEFECTS and DEFECTS[name](sample, rng)]
     fmt = rng.choice(formats)

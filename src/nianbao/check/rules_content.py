@@ -1,0 +1,195 @@
+"""What the prose must cover and how it reads (domain.md §4.1, §4.2, §4.3, §4.6, §4.7):
+the five topics of 总体情况, the items of 条例 art. 50(4) for a government, problems with
+measures, numbering, stale years, garbled text, the period sentence, the fee amount, rule-making
+power and the legacy unit column."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from nianbao.check.registry import Context, rule, this_rule
+from nianbao.layout.lines import Line
+from nianbao.layout.sections import cn_number
+from nianbao.layout.tokens import split_cells
+from nianbao.models import Finding, Section
+from nianbao.normalize import cjk_count
+
+OVERVIEW_TOPICS = (("主动公开", ("主动公开",)), ("依申请公开", ("依申请公开", "政府信息公开申请")),
+                   ("政府信息管理", ("政府信息管理", "信息管理")), ("平台建设", ("平台建设", "平台")),
+                   ("监督保障", ("监督保障", "监督", "保障")))
+ART50_ITEMS = (("工作考核", ("考核", "考评")), ("社会评议", ("评议",)), ("责任追究", ("责任追究", "问责")))
+PROBLEM_CUES = ("存在", "问题", "不足", "有待", "差距", "薄弱")
+MEASURE_CUES = ("下一步", "将", "改进", "措施", "打算", "加强", "推进")
+_SUB_ENUM = re.compile(r"^[（(]([一二三四五六七八九十]{1,3})[）)]")
+_PERIOD = re.compile(r"统计(?:期限|时限|期间|时间|数据)")
+_DOUBLED = re.compile(r"([\u4e00-\u9fff]{2,4})\1")
+_LATIN_IN_CJK = re.compile(r"[\u4e00-\u9fff]\s*\b([a-zA-Z]{2,})\b\s*[\u4e00-\u9fff]")
+_YEAR_START = re.compile(r"^(?:[（(][一二三四五六七八九十]+[）)])?\s*(\d{4})\s*年[，,]")
+_FEE_AMOUNT = re.compile(r"信息处理费[^。；\d]{0,20}?(\d+(?:\.\d+)?)(?![\d.]|\s*(?:元|万元|件|次|年|个|项|%))")
+_LOCAL_LEVEL = re.compile(r"(县|(?<!地)区|旗|镇|乡|街道)")  # 地区 is prefecture level
+# Repeated words that are ordinary Chinese, not garbling.
+_NORMAL_DOUBLES = frozenset({"常常", "天天", "年年", "人人", "处处", "时时", "事事", "层层", "步步", "个个",
+                             "逐步逐步", "一一"})
+
+
+def _section(context: Context, number: str) -> Section | None:
+    return next((s for s in context.report.sections if s.template_number == number), None)
+
+
+def _lines(context: Context, section: Section) -> list[Line]:
+    return [ln for ln in context.lines[section.line: section.end_line] if not ln.chrome and not ln.blank]
+
+
+def _text(context: Context, section: Section | None) -> str:
+    return "" if section is None else "".join(ln.text for ln in _lines(context, section))
+
+
+def _is_government(agency: str | None) -> bool:
+    return bool(agency) and (agency or "").endswith("人民政府")
+
+
+@rule("content.overview_topics", "warning", "总体情况缺少规定的方面",
+      "2021 年版格式要求“总体情况”分别报告主动公开、依申请公开、政府信息管理、政府信息公开平台建设、"
+      "监督保障五个方面；缺少的方面逐一列出。")
+def overview_topics(context: Context) -> Iterator[Finding]:
+    if context.report.meta.template not in ("2019", "2021"):
+        return
+    section = _section(context, "一")
+    if section is None:
+        return
+    text = _text(context, section)
+    missing = [name for name, cues in OVERVIEW_TOPICS if not any(cue in text for cue in cues)]
+    if missing:
+        yield this_rule("content.overview_topics").finding(f"“总体情况”未涉及：{'、'.join(missing)}",
+                                                           line=section.line)
+
+
+@rule("content.art50_items", "warning", "人民政府报告未说明考核、评议和责任追究情况",
+      "《政府信息公开条例》第五十条第（四）项：县级以上人民政府的年度报告应包括政府信息公开工作考核、"
+      "社会评议和责任追究结果情况。只核对以“人民政府”署名的报告。")
+def art50_items(context: Context) -> Iterator[Finding]:
+    report = context.report
+    if report.meta.template not in ("2019", "2021") or not _is_government(report.meta.agency):
+        return
+    text = "".join(_text(context, _section(context, n)) for n in ("一", "五", "六"))
+    missing = [name for name, cues in ART50_ITEMS if not any(cue in text for cue in cues)]
+    if missing:
+        yield this_rule("content.art50_items").finding(f"未说明{'、'.join(missing)}情况（条例第五十条第（四）项）")
+
+
+@rule("content.problems_measures", "warning", "“存在的主要问题及改进情况”不完整",
+      "第五部分应既写问题、又写改进措施（条例第五十条第（四）项），并有具体内容；"
+      "只有问题或只有措施，或不足 80 个汉字的套话，均需补充。")
+def problems_measures(context: Context) -> Iterator[Finding]:
+    if context.report.meta.template not in ("2019", "2021"):
+        return
+    section = _section(context, "五")
+    if section is None:
+        return
+    text = _text(context, section)
+    this = this_rule("content.problems_measures")
+    if not text:
+        return  # structure.empty_section says so
+    if not any(cue in text for cue in PROBLEM_CUES):
+        yield this.finding("第五部分未写明存在的问题", line=section.line)
+    elif not any(cue in text for cue in MEASURE_CUES):
+        yield this.finding("第五部分未写明改进措施", line=section.line)
+    elif cjk_count(text) < 80:
+        yield this.finding(f"第五部分只有 {cjk_count(text)} 个汉字，内容过于简略", line=section.line)
+
+
+@rule("narrative.numbering", "info", "正文小标题编号跳号或重复",
+      "同一部分内的（一）（二）……编号应连续不重复，跳号多为删改后遗留。")
+def numbering(context: Context) -> Iterator[Finding]:
+    this = this_rule("narrative.numbering")
+    for section in context.report.sections:
+        previous = 0
+        for line in _lines(context, section):
+            if "\t" in line.text or len([c for c in split_cells(line.text) if c]) > 1:
+                continue  # table rows carry their own enumerators
+            found = _SUB_ENUM.match(line.text.strip())
+            if not found:
+                continue
+            value = cn_number(found.group(1))
+            if previous and value != previous + 1:
+                where = f"“{section.number}、{section.title}”"
+                yield this.finding(f"{where}中编号由（{_cn(previous)}）跳到（{found.group(1)}）", line=line.number)
+            previous = value
+
+
+def _cn(value: int) -> str:
+    digits = "一二三四五六七八九十"
+    return digits[value - 1] if 1 <= value <= 10 else str(value)
+
+
+@rule("narrative.stale_year", "warning", "正文把往年当作本年",
+      "正文段首写“某年，……”时应为报告年度；明显沿用往年报告的年份，是照抄上年文本的迹象。")
+def stale_year(context: Context) -> Iterator[Finding]:
+    year = context.report.meta.year
+    if year is None:
+        return
+    this = this_rule("narrative.stale_year")
+    for number in ("一",):
+        section = _section(context, number)
+        if section is None:
+            continue
+        for line in _lines(context, section):
+            found = _YEAR_START.match(line.text.strip())
+            if found and int(found.group(1)) < year:
+                yield this.finding(f"{year} 年度报告的正文以“{found.group(1)}年，”开头", line=line.number)
+
+
+@rule("meta.period_missing", "info", "未写明统计期限",
+      "年度报告通常在开头写明“本报告中所列数据的统计期限自某年1月1日起至12月31日止”，"
+      "以说明数据口径为完整的自然年度。")
+def period_missing(context: Context) -> Iterator[Finding]:
+    if not any(_PERIOD.search(line.text) for line in context.lines if not line.chrome):
+        yield this_rule("meta.period_missing").finding("正文未写明数据的统计期限")
+
+
+@rule("narrative.garbled", "info", "正文有重复或夹杂的字词",
+      "重复的词（如“疫情疫情”）、夹在中文里的英文单词（如“规则 and 标准”）多为编辑错误。")
+def garbled(context: Context) -> Iterator[Finding]:
+    this = this_rule("narrative.garbled")
+    for line in context.lines:
+        if line.chrome or len([c for c in split_cells(line.text) if c]) > 1:
+            continue
+        for found in _DOUBLED.finditer(line.text):
+            if found.group(0) not in _NORMAL_DOUBLES and len(set(found.group(1))) > 1:
+                yield this.finding(f"重复的字词“{found.group(0)}”", line=line.number)
+        for found in _LATIN_IN_CJK.finditer(line.text):
+            if found.group(1).lower() in ("and", "or", "the", "of", "to", "in"):
+                yield this.finding(f"中文里夹有英文单词“{found.group(1)}”", line=line.number)
+
+
+@rule("fees.amount_format", "warning", "信息处理费金额没有单位",
+      "第六部分说明收取信息处理费时，金额应带单位（元）。")
+def fee_amount_format(context: Context) -> Iterator[Finding]:
+    if context.report.meta.template != "2021":
+        return
+    section = _section(context, "六")
+    if section is None:
+        return
+    for line in _lines(context, section):
+        found = _FEE_AMOUNT.search(line.text)
+        if found:
+            yield this_rule("fees.amount_format").finding(f"信息处理费金额“{found.group(1)}”未写单位",
+                                                          line=line.number)
+
+
+@rule("active.rules_power", "warning", "无规章制定权的机关填报了制发规章",
+      "《立法法》规定省级人民政府和设区的市、自治州人民政府可以制定地方政府规章；县、区、乡镇、"
+      "街道及其部门没有规章制定权，表二“规章 本年制发件数”应为 0。")
+def rules_power(context: Context) -> Iterator[Finding]:
+    report = context.report
+    issued = context.numbers.get("active.rules.issued")
+    agency = report.meta.agency or ""
+    if report.meta.template != "2021" or not issued or issued <= 0:
+        return
+    head = agency[: agency.find("人民政府")] if "人民政府" in agency else agency
+    if _LOCAL_LEVEL.search(head):
+        cell = context.cells.get("active.rules.issued")
+        yield this_rule("active.rules_power").finding(
+            f"{agency}（县、区或乡镇一级）填报本年制发规章 {issued:f} 件", keys=["active.rules.issued"],
+            line=cell.line if cell else None)
