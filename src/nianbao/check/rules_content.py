@@ -103,7 +103,10 @@ def problems_measures(context: Context) -> Iterator[Finding]:
       "同一部分内的（一）（二）……编号应连续不重复，跳号多为删改后遗留。")
 def numbering(context: Context) -> Iterator[Finding]:
     this = this_rule("narrative.numbering")
+    table_sections = {t.section for t in context.template.tables if t.section}
     for section in context.report.sections:
+        if section.template_number in table_sections:
+            continue  # a table's own (一)…(七) labels, however the layout cut them, are not prose numbering
         previous = 0
         for line in _lines(context, section):
             if "\t" in line.text or len([c for c in split_cells(line.text) if c]) > 1:
