@@ -290,3 +290,24 @@ def test_rules_power(agency, fires):
     values["active.rules.in_force"] = 6
     report = parse(report_text(values, agency=agency))
     assert ("active.rules_power" in rules(report)) is fires
+
+
+def test_prose_copied_from_last_year(tmp_path):
+    (tmp_path / "2022.txt").write_text(report_text(consistent_values(), year=2022), encoding="utf-8")
+    (tmp_path / "2023.txt").write_text(report_text(consistent_values(), year=2023), encoding="utf-8")
+    batch = parse_batch([tmp_path])
+    this_year = next(r for r in batch.reports if r.meta.year == 2023)
+    [finding] = findings_of(this_year, "continuity.copied_text")
+    assert "2022 年报告" in finding.message and "相似度为 1.00" in finding.message
+
+
+def test_rewritten_prose_is_not_a_copy(tmp_path):
+    (tmp_path / "2022.txt").write_text(report_text(consistent_values(), year=2022), encoding="utf-8")
+    fresh = report_text(consistent_values(), year=2023)
+    start = fresh.index("存在问题：")
+    rewritten = ("存在问题：今年新设的网上申请平台运行初期故障较多，个别答复超过法定期限，人员变动导致衔接不畅。"
+                 "改进情况：明年将委托第三方全面排查平台缺陷，建立答复期限预警，编写岗位交接手册并组织专题轮训。")
+    fresh = fresh[:start] + rewritten + fresh[fresh.index("\n", start):]
+    (tmp_path / "2023.txt").write_text(fresh, encoding="utf-8")
+    batch = parse_batch([tmp_path])
+    assert all("continuity.copied_text" not in rules(r) for r in batch.reports)

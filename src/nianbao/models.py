@@ -55,6 +55,7 @@ class Section(_Model):
     line: int
     end_line: int
     template_number: str | None = None  # the template section it stands for (七 → 六 in some reports)
+    text: str = ""  # its prose (no table rows, no chrome), for rules across reports; not in the JSON
 
 
 class Fact(_Model):
@@ -105,6 +106,6 @@ class Report(_Model):
             "values": self.values,
             "cells": [c.model_dump(exclude_defaults=True, exclude={"inferred"}) | {"inferred": c.inferred}
                       for c in self.cells],
-            "sections": [s.model_dump(exclude_none=True) for s in self.sections],
+            "sections": [s.model_dump(exclude_none=True, exclude={"text"}) for s in self.sections],
             "findings": [f.model_dump() for f in self.findings],
         }

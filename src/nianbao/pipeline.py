@@ -15,7 +15,7 @@ from nianbao.extract.tables import read_table
 from nianbao.ingest import Document, read_document
 from nianbao.layout.lines import Line, split_lines
 from nianbao.layout.sections import find_sections, strip_enumerator
-from nianbao.layout.tokens import Token, line_tokens
+from nianbao.layout.tokens import Token, line_tokens, split_cells
 from nianbao.models import Cell, Fact, Report, Section
 from nianbao.normalize import norm_label, squeeze, to_plain
 from nianbao.templates import TableSpec, Template, all_templates, load_template
@@ -42,7 +42,7 @@ def parse_document(document: Document) -> Report:
         raise UnusableInput(document.source.path, "无法判断报告年度和模板版本（未见统计表，也未见报告年度）")
     meta.template = template_id
     template = load_template(template_id)
-    sections = _map_sections(sections, template)
+    sections = [s.model_copy(update={"text": _prose(lines, s)}) for s in _map_sections(sections, template)]
     values: dict[str, int | float | None] = {key: None for key in template.required_keys()}
     cells: list[Cell] = []
     facts: list[Fact] = []
@@ -71,6 +71,12 @@ def _add_places(report: Report, lines: list[Line]) -> None:
 
     report.cells = [cell.model_copy(update={"place": place(cell.line)}) for cell in report.cells]
     report.findings = [f.model_copy(update={"place": place(f.line)}) for f in report.findings]
+
+
+def _prose(lines: list[Line], section: Section) -> str:
+    """A section's running text: its lines that are neither chrome nor table rows."""
+    return "\n".join(line.text.strip() for line in lines[section.line: section.end_line]
+                     if not line.chrome and not line.blank and len([c for c in split_cells(line.text) if c]) <= 1)
 
 
 def _published_property(properties: dict[str, str]) -> str | None:

@@ -85,3 +85,44 @@ def in_force(report: Report, previous: Report) -> Iterator[Finding]:
                 f"{name}现行有效件数 {now:f} ≠ 上年 {before:f} ＋ 本年制发 {issued:f} − 本年废止 {repealed:f}"
                 f" = {expected:f}",
                 keys=[f"{row}.in_force"], line=_line(report, f"{row}.in_force"))
+
+
+SHINGLE = 5  # characters per shingle
+COPIED_SECTION = 0.8  # domain.md §4.6: section 五 copied at ≥ 0.80
+COPIED_WHOLE = 0.7  # and the whole narrative at ≥ 0.70
+MIN_CJK = 60  # shorter texts are too formulaic to call copies
+
+
+def _shingles(text: str) -> set[str]:
+    """Character 5-grams of the text without digits, spaces and punctuation (years and counts change)."""
+    kept = "".join(ch for ch in text if "\u4e00" <= ch <= "\u9fff")
+    return {kept[i: i + SHINGLE] for i in range(len(kept) - SHINGLE + 1)}
+
+
+def _similarity(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def _narrative(report: Report, numbers: tuple[str, ...]) -> str:
+    return "".join(s.text for s in report.sections if s.template_number in numbers)
+
+
+@pair_rule("continuity.copied_text", "warning", "正文照抄上年报告",
+           "同一机关相邻两年的报告，第五部分（存在的主要问题及改进情况）字符 5 元组相似度达 0.80、或一、五、六部分"
+           "合计达 0.70（去掉数字和年份后比较），多为照抄上年文本；年度报告应反映本年度的工作。")
+def copied_text(report: Report, previous: Report) -> Iterator[Finding]:
+    if report.meta.template in (None, "legacy") or previous.meta.template in (None, "legacy"):
+        return
+    this = this_rule("continuity.copied_text")
+    five_now, five_before = _narrative(report, ("五",)), _narrative(previous, ("五",))
+    whole_now, whole_before = _narrative(report, ("一", "五", "六")), _narrative(previous, ("一", "五", "六"))
+    section = next((s for s in report.sections if s.template_number == "五"), None)
+    score = _similarity(_shingles(five_now), _shingles(five_before))
+    if len(_shingles(five_now)) >= MIN_CJK and score >= COPIED_SECTION:
+        yield this.finding(f"第五部分与 {previous.meta.year} 年报告的相似度为 {score:.2f}"
+                           f"（上年报告：{previous.source.path}）", line=section.line if section else None)
+        return
+    score = _similarity(_shingles(whole_now), _shingles(whole_before))
+    if len(_shingles(whole_now)) >= MIN_CJK and score >= COPIED_WHOLE:
+        yield this.finding(f"第一、五、六部分与 {previous.meta.year} 年报告的相似度为 {score:.2f}"
+                           f"（上年报告：{previous.source.path}）")
