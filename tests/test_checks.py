@@ -311,3 +311,21 @@ def test_rewritten_prose_is_not_a_copy(tmp_path):
     (tmp_path / "2023.txt").write_text(fresh, encoding="utf-8")
     batch = parse_batch([tmp_path])
     assert all("continuity.copied_text" not in rules(r) for r in batch.reports)
+
+
+def test_prose_copied_from_another_agency(tmp_path):
+    for agency in ("青川县示范局", "白水县示范局"):
+        text = report_text(consistent_values(), agency=agency)
+        (tmp_path / f"{agency}.txt").write_text(text, encoding="utf-8")
+    batch = parse_batch([tmp_path])
+    assert all(len(findings_of(r, "corpus.copied_text")) == 1 for r in batch.reports)
+    alone = parse_batch([tmp_path / "青川县示范局.txt"])
+    assert "corpus.copied_text" not in rules(alone.reports[0])
+
+
+def test_government_items():
+    report = parse(report_text(consistent_values(), agency="青川县人民政府"))
+    assert "content.government_items" in rules(report)
+    covered = report_text(consistent_values(), agency="青川县人民政府",
+                          section_six="本年度未收取信息处理费。人大代表建议和政协提案办理结果均已公开，年度工作要点全部落实。")
+    assert "content.government_items" not in rules(parse(covered))

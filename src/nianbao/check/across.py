@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from nianbao.check.labels import column_name
-from nianbao.check.registry import RULES, pair_rule, this_rule
+from nianbao.check.registry import RULES, corpus_rule, pair_rule, this_rule
 from nianbao.models import Finding, Report
 from nianbao.normalize import squeeze
 from nianbao.templates import load_template
@@ -20,7 +20,18 @@ _APPLICANT_COLUMNS = ("natural_person", "business", "research", "social_org", "l
 
 
 def cross_report_findings(reports: list[Report]) -> Iterator[tuple[Report, list[Finding]]]:
-    """For each report with last year's report of the same agency in ``reports``: its findings."""
+    """Findings that need other reports: last year's of the same agency, or the whole batch."""
+    found: dict[int, tuple[Report, list[Finding]]] = {}
+    for report, findings in _pair_findings(reports):
+        found.setdefault(id(report), (report, []))[1].extend(findings)
+    for rule in RULES.values():
+        if rule.corpus_check is not None:
+            for report, finding in rule.corpus_check(reports):
+                found.setdefault(id(report), (report, []))[1].append(finding)
+    yield from found.values()
+
+
+def _pair_findings(reports: list[Report]) -> Iterator[tuple[Report, list[Finding]]]:
     by_agency_year: dict[tuple[str, int], Report] = {}
     for report in reports:
         if report.meta.agency and report.meta.year:
@@ -126,3 +137,27 @@ def copied_text(report: Report, previous: Report) -> Iterator[Finding]:
     if len(_shingles(whole_now)) >= MIN_CJK and score >= COPIED_WHOLE:
         yield this.finding(f"第一、五、六部分与 {previous.meta.year} 年报告的相似度为 {score:.2f}"
                            f"（上年报告：{previous.source.path}）")
+
+
+COPIED_ACROSS = 0.8  # another agency's whole narrative
+
+
+@corpus_rule("corpus.copied_text", "warning", "正文与其他机关的报告雷同",
+             "同一批次中另一机关同年或相邻年度报告的第一、五、六部分，去掉数字和年份后字符 5 元组相似度达 0.80，"
+             "多为跨机关照抄（常伴有他机关名称残留）；年度报告应写本机关的工作。")
+def copied_across_agencies(reports: list[Report]) -> Iterator[tuple[Report, Finding]]:
+    this = this_rule("corpus.copied_text")
+    texts = [(r, _shingles(_narrative(r, ("一", "五", "六")))) for r in reports
+             if r.meta.template in ("2019", "2021") and r.meta.year and r.meta.agency]
+    texts = [(r, s) for r, s in texts if len(s) >= 2 * MIN_CJK]  # short boilerplate is alike everywhere
+    for i, (report, mine) in enumerate(texts):
+        for other, theirs in texts[:i] + texts[i + 1:]:
+            if squeeze(other.meta.agency or "") == squeeze(report.meta.agency or ""):
+                continue
+            if abs((other.meta.year or 0) - (report.meta.year or 0)) > 1:
+                continue
+            score = _similarity(mine, theirs)
+            if score >= COPIED_ACROSS:
+                yield report, this.finding(f"第一、五、六部分与{other.meta.agency}{other.meta.year}年报告的相似度为"
+                                           f" {score:.2f}（{other.source.path}）")
+                break

@@ -48,6 +48,8 @@ class Context:
 Check = Callable[[Context], Iterator[Finding]]
 # A rule over two reports of the same agency: this year's and last year's.
 PairCheck = Callable[[Report, Report], Iterator[Finding]]
+# A rule over a whole batch: findings for any of its reports.
+CorpusCheck = Callable[[list[Report]], Iterator[tuple[Report, Finding]]]
 
 
 @dataclass(frozen=True)
@@ -58,10 +60,13 @@ class Rule:
     explanation: str  # what it catches and why, with its basis
     check: Check | None = None  # a rule on one report
     pair_check: PairCheck | None = None  # a rule on a report and last year's (batch or store)
+    corpus_check: CorpusCheck | None = None  # a rule on a whole batch (reports of other agencies)
 
     @property
     def scope(self) -> str:
-        return "跨年度（需上年报告）" if self.pair_check else "单份报告"
+        if self.pair_check:
+            return "跨年度（需上年报告）"
+        return "跨机关（同一批次）" if self.corpus_check else "单份报告"
 
     def finding(self, message: str, keys: list[str] | None = None, line: int | None = None,
                 severity: Severity | None = None) -> Finding:
@@ -78,6 +83,17 @@ def rule(rule_id: str, severity: Severity, title: str, explanation: str) -> Call
         if rule_id in RULES and RULES[rule_id].check is not check:
             raise ValueError(f"rule {rule_id} registered twice")
         RULES[rule_id] = Rule(rule_id, severity, title, explanation, check=check)
+        return check
+
+    return register
+
+
+def corpus_rule(rule_id: str, severity: Severity, title: str,
+                explanation: str) -> Callable[[CorpusCheck], CorpusCheck]:
+    def register(check: CorpusCheck) -> CorpusCheck:
+        if rule_id in RULES and RULES[rule_id].corpus_check is not check:
+            raise ValueError(f"rule {rule_id} registered twice")
+        RULES[rule_id] = Rule(rule_id, severity, title, explanation, corpus_check=check)
         return check
 
     return register

@@ -196,3 +196,20 @@ def rules_power(context: Context) -> Iterator[Finding]:
         yield this_rule("active.rules_power").finding(
             f"{agency}（县、区或乡镇一级）填报本年制发规章 {issued:f} 件", keys=["active.rules.issued"],
             line=cell.line if cell else None)
+
+
+GOVERNMENT_ITEMS = (("人大代表建议和政协提案办理结果公开", ("建议", "提案")),
+                    ("年度政务公开工作要点落实情况", ("工作要点", "要点")))
+
+
+@rule("content.government_items", "info", "人民政府报告未提及建议提案办理结果公开或工作要点落实",
+      "2021 年版格式在“其他需要报告的事项”等处要求人民政府报告人大代表建议和政协提案办理结果公开情况、"
+      "年度政务公开工作要点落实情况。只核对以“人民政府”署名的 2021 年版报告。")
+def government_items(context: Context) -> Iterator[Finding]:
+    report = context.report
+    if report.meta.template != "2021" or not _is_government(report.meta.agency):
+        return
+    text = "".join(_text(context, _section(context, n)) for n in ("一", "五", "六"))
+    missing = [name for name, cues in GOVERNMENT_ITEMS if not any(cue in text for cue in cues)]
+    if missing:
+        yield this_rule("content.government_items").finding(f"未提及：{'、'.join(missing)}")

@@ -88,7 +88,8 @@ def problems(rng: random.Random) -> str:
 def other_matters(agency: str, year: int, fee_wan: float | None) -> str:
     fee = (f"{year}年度，{agency}依据《政府信息公开信息处理费管理办法》共收取信息处理费{fee_wan}万元。" if fee_wan
            else f"{year}年度，{agency}未收取政府信息公开信息处理费。")
-    return fee + "\n\n无其他需要报告的事项。"
+    return (fee + "\n\n人大代表建议和政协提案办理结果按规定公开；年度政务公开工作要点各项任务均已落实。"
+            "\n\n无其他需要报告的事项。")
 
 
 def legacy_overview(agency: str, year: int, values: dict[str, Number | None]) -> str:
