@@ -13,6 +13,7 @@ from conftest import parse, rules
 from nianbao.batch import parse_batch
 from nianbao.check import RULES
 from nianbao.render import ReportData, render
+from nianbao.sample.corpus import report_data
 from nianbao.sample.values import report_values
 from nianbao.templates import load_template
 from test_input_errors import run
@@ -329,3 +330,13 @@ def test_government_items():
     covered = report_text(consistent_values(), agency="青川县人民政府",
                           section_six="本年度未收取信息处理费。人大代表建议和政协提案办理结果均已公开，年度工作要点全部落实。")
     assert "content.government_items" not in rules(parse(covered))
+
+
+def test_legacy_unit_column():
+    values = report_values(load_template("legacy"), random.Random(2))
+    data = report_data("西苑区示范局", 2016, load_template("legacy"), values, random.Random(2))
+    text = render(data, "md").decode("utf-8")
+    assert "legacy.unit" not in rules(parse(text))
+    wrong = text.replace("| 举报投诉数量 | 件 |", "| 举报投诉数量 | 次 |")
+    [finding] = findings_of(parse(wrong), "legacy.unit")
+    assert finding.keys == ["legacy.complaints"] and "“次”" in finding.message

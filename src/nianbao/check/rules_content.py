@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from nianbao.check.labels import cell_name
 from nianbao.check.registry import Context, rule, this_rule
 from nianbao.layout.lines import Line
 from nianbao.layout.sections import cn_number
@@ -213,3 +214,36 @@ def government_items(context: Context) -> Iterator[Finding]:
     missing = [name for name, cues in GOVERNMENT_ITEMS if not any(cue in text for cue in cues)]
     if missing:
         yield this_rule("content.government_items").finding(f"未提及：{'、'.join(missing)}")
+
+
+_UNIT_CELLS = frozenset({"条", "件", "次", "篇", "人", "个", "项", "人次", "万元", "元"})
+_NO_FEES = re.compile(r"未[^。；]{0,10}收取[^。；]{0,10}费")
+
+
+@rule("legacy.unit", "info", "统计表的单位与规定不符",
+      "2008—2018 年统计表每项指标有规定的计量单位（条、件、次、人、万元……）；单位写错会让数值无法比较，"
+      "收费以“元”填在“万元”项下尤其常见。正文称未收取费用而统计表有收费金额，也一并提示。")
+def legacy_unit(context: Context) -> Iterator[Finding]:
+    report = context.report
+    if report.meta.template != "legacy":
+        return
+    this = this_rule("legacy.unit")
+    units = {row.key: row.unit for _, row in context.template.tables[0].rows() if row.unit}
+    for key, cell in context.cells.items():
+        if cell.line is None or key not in units:
+            continue
+        printed = [c for c in split_cells(context.lines[cell.line - 1].text) if c in _UNIT_CELLS]
+        if printed and printed[0] != units[key]:
+            yield this.finding(f"“{_label(context, key)}”的单位印为“{printed[0]}”，规定为“{units[key]}”",
+                               keys=[key], line=cell.line)
+    fees = context.numbers.get("legacy.fees")
+    if fees and fees > 0:
+        for line in context.lines:
+            if not line.chrome and _NO_FEES.search(line.text):
+                yield this.finding(f"正文称未收取费用，统计表收费为 {fees:f} 万元", keys=["legacy.fees"],
+                                   line=line.number)
+                break
+
+
+def _label(context: Context, key: str) -> str:
+    return cell_name(context.template, key)
