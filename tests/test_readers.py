@@ -188,18 +188,18 @@ def test_doc_without_libreoffice_says_what_to_install(tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed (make system-deps)")
-@pytest.mark.parametrize("suffix", [".doc", ".wps"])
-def test_word_97_file_is_read_through_libreoffice(tmp_path, suffix):
+@pytest.mark.parametrize(("target", "suffix"), [("doc", ".doc"), ("doc", ".wps"), ("odt", ".odt")])
+def test_word_97_and_odt_files_are_read_through_libreoffice(tmp_path, target, suffix):
     import subprocess
 
     data = ReportData.model_validate({"meta": {"year": 2023, "agency": "青川县示范局"}, "values": consistent_values()})
     source = tmp_path / "report.docx"
     source.write_bytes(render(data, "docx"))
     profile = (tmp_path / "profile").as_uri()
-    subprocess.run(["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", "doc",
+    subprocess.run(["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", target,
                     "--outdir", str(tmp_path), str(source)], check=True, capture_output=True, timeout=180)
-    legacy = tmp_path / f"legacy{suffix}"  # a Word 97 binary, whatever its name says
-    (tmp_path / "report.doc").rename(legacy)
+    legacy = tmp_path / f"legacy{suffix}"  # a Word 97 binary or an OpenDocument text, whatever its name says
+    (tmp_path / f"report.{target}").rename(legacy)
     report = parse_file(legacy)
     assert report.source.format == "doc"
     assert {k: report.values.get(k) for k in consistent_values()} == consistent_values()

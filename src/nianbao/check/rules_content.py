@@ -28,7 +28,9 @@ _DOUBLED = re.compile(r"([\u4e00-\u9fff]{2,4})\1")
 _LATIN_IN_CJK = re.compile(r"[\u4e00-\u9fff]\s*\b([a-zA-Z]{2,})\b\s*[\u4e00-\u9fff]")
 _YEAR_START = re.compile(r"^(?:[（(][一二三四五六七八九十]+[）)])?\s*(\d{4})\s*年[，,]")
 _FEE_AMOUNT = re.compile(r"信息处理费[^。；\d]{0,20}?(\d+(?:\.\d+)?)(?![\d.]|\s*(?:元|万元|件|次|年|个|项|%))")
-_LOCAL_LEVEL = re.compile(r"(县|(?<!地)区|旗|镇|乡|街道)")  # 地区 is prefecture level
+# The place units an agency's name starts with (青川县 / 北京市 朝阳区): a short name and its level.
+_PLACE_UNIT = re.compile(r"[\u4e00-\u9fff]{1,4}?(省|自治区|自治州|地区|市|州|盟|县|区|旗|镇|(?<!城)乡|街道)")
+_LOCAL_LEVELS = frozenset({"县", "区", "旗", "镇", "乡", "街道"})
 # Repeated words that are ordinary Chinese, not garbling.
 _NORMAL_DOUBLES = frozenset({"常常", "天天", "年年", "人人", "处处", "时时", "事事", "层层", "步步", "个个",
                              "逐步逐步", "一一"})
@@ -191,12 +193,20 @@ def rules_power(context: Context) -> Iterator[Finding]:
     agency = report.meta.agency or ""
     if report.meta.template != "2021" or not issued or issued <= 0:
         return
-    head = agency[: agency.find("人民政府")] if "人民政府" in agency else agency
-    if _LOCAL_LEVEL.search(head):
+    if _lowest_level(agency) in _LOCAL_LEVELS:
         cell = context.cells.get("active.rules.issued")
         yield this_rule("active.rules_power").finding(
             f"{agency}（县、区或乡镇一级）填报本年制发规章 {issued:f} 件", keys=["active.rules.issued"],
             line=cell.line if cell else None)
+
+
+def _lowest_level(agency: str) -> str | None:
+    """The level of the last place unit at the start of the name (区 for 北京市朝阳区教育委员会)."""
+    level = None
+    position = 0
+    while (found := _PLACE_UNIT.match(agency, position)) is not None:
+        level, position = found.group(1), found.end()
+    return level
 
 
 GOVERNMENT_ITEMS = (("人大代表建议和政协提案办理结果公开", ("建议", "提案")),

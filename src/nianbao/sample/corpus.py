@@ -22,7 +22,7 @@ from nianbao.render.layout import build_blocks
 from nianbao.render.model import Block, GridCell, ReportData
 from nianbao.render.writers import WRITERS, OutputFormat
 from nianbao.sample import prose
-from nianbao.sample.damage import CHROME_BOTTOM, CHROME_TOP, TEXT_LAYOUTS
+from nianbao.sample.damage import CHROME_BOTTOM, CHROME_TOP, TEXT_LAYOUTS, split_digits
 from nianbao.sample.values import APPLICANTS, report_values
 from nianbao.templates import Template, load_template, template_for_year
 
@@ -297,7 +297,12 @@ def _one_sample(out: Path, ident: str, agency: str, year: int, template: Templat
         vanished = _vanish_one_cell(sample, rng)
         if vanished is not None:
             sample.rules.add("structure.cell_count")  # the row prints one number fewer than the template
-    blob, description = _draw(sample, fmt, layout, rng)
+    if fmt in ("pdf", "docx", "html") and rng.random() < 0.3:
+        split_digits(sample.blocks, rng)
+        layout = "split digits"
+    blob, description = _draw(sample, fmt, layout if fmt == "txt" else None, rng)
+    if layout == "split digits":
+        description = "split digits"
     source = f"cases/{ident}.{fmt}"
     (out / source).write_bytes(blob)
     gold = {"source": source, "meta": {"year": year, "agency": agency, "template": template.id},

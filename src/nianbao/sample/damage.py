@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Callable
+from typing import Any
 
 from nianbao.render.model import Block, GridCell
 
@@ -73,11 +74,14 @@ def pdftotext_layout(blocks: list[Block], rng: random.Random) -> list[str]:
             continue
         rows = _rows(block)
         break_at = rng.randrange(2, len(rows)) if len(rows) > 4 else -1
+        vertical = _vertical_labels(block) if rng.random() < 0.5 else {}
         for index, row in enumerate(rows):
             if index == break_at:
                 lines += ["", f"{' ' * 40}-{page}-", "\f"]
                 page += 1
-            cells = [cell.text for cell in row if cell is not None and cell.text]
+            cells = [cell.text for cell in row if cell is not None and cell.text and id(cell) not in vertical]
+            if index in vertical.get("rows", {}):
+                cells.insert(0, vertical["rows"][index])
             label = cells[0] if cells and not cells[0][:1].isdigit() else ""
             if label and len(label) > WRAP_AT and len(cells) > 1 and rng.random() < 0.5:
                 cut = rng.randint(6, WRAP_AT)
@@ -86,6 +90,37 @@ def pdftotext_layout(blocks: list[Block], rng: random.Random) -> list[str]:
             lines.append("      " + "    ".join(cells))
         lines.append("")
     return lines
+
+
+def _vertical_labels(block: Block) -> dict[Any, Any]:
+    """A tall merged label cell printed vertically (三、本年度办理结果): pdftotext gives its
+    characters one per line, beside the rows in the middle of its span, so a lone ``理``
+    stands before a row's own label."""
+    assert block.grid is not None
+    found: dict[Any, Any] = {"rows": {}}
+    for r, c, cell in block.grid.origins():
+        if c == 0 and cell.header and cell.rowspan >= len(cell.text) >= 4:
+            found[id(cell)] = True
+            start = r + (cell.rowspan - len(cell.text)) // 2
+            for offset, char in enumerate(cell.text):
+                found["rows"][start + offset] = char
+    return found
+
+
+def split_digits(blocks: list[Block], rng: random.Random) -> None:
+    """Numbers a PDF or a web page drew in pieces: ``1 077 980``, ``2 4`` (one cell each)."""
+    for block in blocks:
+        if block.grid is None:
+            continue
+        for row in block.grid.rows:
+            for cell in row:
+                if cell.key and cell.text.isdigit() and len(cell.text) >= 2 and rng.random() < 0.4:
+                    text = cell.text
+                    if len(text) > 3:
+                        head = len(text) % 3 or 3
+                        cell.text = " ".join([text[:head], *(text[i:i + 3] for i in range(head, len(text), 3))])
+                    else:
+                        cell.text = " ".join(text)
 
 
 def _wrap(text: str, width: int = 34) -> list[str]:
