@@ -15,7 +15,7 @@ from nianbao.extract.tables import read_table
 from nianbao.ingest import Document, read_document
 from nianbao.layout.lines import Line, split_lines
 from nianbao.layout.sections import find_sections, strip_enumerator
-from nianbao.layout.tokens import Token, line_tokens, split_cells
+from nianbao.layout.tokens import Token, line_tokens
 from nianbao.models import Cell, Fact, Report, Section
 from nianbao.normalize import norm_label, squeeze, to_plain
 from nianbao.templates import TableSpec, Template, all_templates, load_template
@@ -74,9 +74,9 @@ def _add_places(report: Report, lines: list[Line]) -> None:
 
 
 def _prose(lines: list[Line], section: Section) -> str:
-    """A section's running text: its lines that are neither chrome nor table rows."""
+    """A section's running text: its lines that are neither chrome nor table rows (no numbers in cells)."""
     return "\n".join(line.text.strip() for line in lines[section.line: section.end_line]
-                     if not line.chrome and not line.blank and len([c for c in split_cells(line.text) if c]) <= 1)
+                     if not line.chrome and not line.blank and all(t.kind == "text" for t in line_tokens(line)))
 
 
 def _published_property(properties: dict[str, str]) -> str | None:

@@ -45,7 +45,8 @@ def _lines(context: Context, section: Section) -> list[Line]:
 
 
 def _text(context: Context, section: Section | None) -> str:
-    return "" if section is None else "".join(ln.text for ln in _lines(context, section))
+    """The section's prose (computed once by the pipeline)."""
+    return "" if section is None else section.text.replace("\n", "")
 
 
 def _is_government(agency: str | None) -> bool:
