@@ -41,6 +41,7 @@ class _Table:
     rows: list[list[str | None]]
     place: str | None = None  # instead of 第N页 表格第M行 (OCR rows)
     notes: list[str] = field(default_factory=list)
+    row_tops: list[float] = field(default_factory=list)  # each row's top, points from the page top
 
 
 _Item = _Text | _Table
@@ -102,9 +103,14 @@ def _page_items(number: int, objects: PageObjects) -> list[_Item]:
                 if text:
                     items.append(_Text(number, row.bbox[1], row.bbox[0], row.bbox[2], text))
             continue
-        items.append(_Table(number, table.bbox[1], rows))
+        items.append(_Table(number, table.bbox[1], rows, row_tops=[row.bbox[1] for row in table.rows]))
     items.sort(key=lambda item: item.top)
     return items
+
+
+def _place(page: int, top: float, what: str = "") -> str:
+    """第3页 表格第5行（距页顶 412 点）: the page, the row, and how far down the page it starts."""
+    return f"第{page}页{' ' + what if what else ''}（距页顶 {round(top)} 点）"
 
 
 def _drop_running_headers(items: list[_Item], pages: int) -> list[_Item]:
@@ -129,11 +135,12 @@ def _to_lines(items: list[_Item]) -> list[SourceLine]:
     for item in items:
         if isinstance(item, _Table):
             if paragraph is not None:
-                lines.append(SourceLine(paragraph.text, f"第{paragraph.page}页"))
+                lines.append(SourceLine(paragraph.text, _place(paragraph.page, paragraph.top)))
                 paragraph = None
             for index, row in enumerate(item.rows, start=1):
                 line = row_line([cell_text(c) for c in row if c is not None],
-                                item.place or f"第{item.page}页 表格第{index}行")
+                                item.place or _place(item.page, item.row_tops[index - 1] if item.row_tops else item.top,
+                                                     f"表格第{index}行"))
                 lines.append(SourceLine(line.text, line.place, tuple(item.notes)))
             continue
         hanging = item.text[0] in _CLOSING  # punctuation that hung past the margin or box edge
@@ -141,7 +148,7 @@ def _to_lines(items: list[_Item]) -> list[SourceLine]:
                                                          or _is_heading(item.text)))
         if starts:
             if paragraph is not None:
-                lines.append(SourceLine(paragraph.text, f"第{paragraph.page}页"))
+                lines.append(SourceLine(paragraph.text, _place(paragraph.page, paragraph.top)))
             paragraph = _Text(item.page, item.top, item.x0, item.x1, item.text)
         else:
             assert paragraph is not None
@@ -149,7 +156,7 @@ def _to_lines(items: list[_Item]) -> list[SourceLine]:
             paragraph.text += joiner + item.text
         last_x1 = item.x1
     if paragraph is not None:
-        lines.append(SourceLine(paragraph.text, f"第{paragraph.page}页"))
+        lines.append(SourceLine(paragraph.text, _place(paragraph.page, paragraph.top)))
     return lines
 
 
@@ -178,7 +185,8 @@ def _scanned_page_items(path: Path, number: int) -> list[_Item]:
     for row in ocr_rows(render_pdf_page(str(path), number), str(path)):
         top, x0, x1 = row.top * scale, row.x0 * scale, row.x1 * scale
         if row.numeric:
-            items.append(_Table(number, top, [list(row.cells)], place=f"第{number}页（扫描件 OCR）", notes=row.notes))
+            place = f"第{number}页（扫描件 OCR，距页顶 {round(top)} 点）"
+            items.append(_Table(number, top, [list(row.cells)], place=place, notes=row.notes))
         elif not is_page_number(row.cells[0]):
             items.append(_Text(number, top, x0, x1, row.cells[0]))
     return items
