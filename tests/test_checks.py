@@ -340,3 +340,17 @@ def test_legacy_unit_column():
     wrong = text.replace("| 举报投诉数量 | 件 |", "| 举报投诉数量 | 次 |")
     [finding] = findings_of(parse(wrong), "legacy.unit")
     assert finding.keys == ["legacy.complaints"] and "“次”" in finding.message
+
+
+def test_another_agency_named_in_the_prose(tmp_path):
+    copied = report_text(consistent_values(), agency="青川县示范局").replace(OVERVIEW, "白水县示范局工作有序。")
+    (tmp_path / "qingchuan.txt").write_text(copied, encoding="utf-8")
+    (tmp_path / "baishui.txt").write_text(report_text(consistent_values(), agency="白水县示范局", year=2022),
+                                          encoding="utf-8")
+    batch = parse_batch([tmp_path])
+    qingchuan = next(r for r in batch.reports if r.meta.agency == "青川县示范局")
+    [finding] = findings_of(qingchuan, "narrative.foreign_entity")
+    assert "白水县" in finding.message
+    assert "narrative.foreign_entity" not in rules(next(r for r in batch.reports if r.meta.agency == "白水县示范局"))
+    alone = parse_batch([tmp_path / "qingchuan.txt"])  # nothing to compare with: no finding
+    assert "narrative.foreign_entity" not in rules(alone.reports[0])

@@ -6,11 +6,13 @@ previous year is not in the batch is simply not checked.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 
 from nianbao.check.labels import column_name
 from nianbao.check.registry import RULES, corpus_rule, pair_rule, this_rule
+from nianbao.check.rules_content import place_units
 from nianbao.models import Finding, Report
 from nianbao.normalize import squeeze
 from nianbao.templates import load_template
@@ -161,3 +163,26 @@ def copied_across_agencies(reports: list[Report]) -> Iterator[tuple[Report, Find
                 yield report, this.finding(f"第一、五、六部分与{other.meta.agency}{other.meta.year}年报告的相似度为"
                                            f" {score:.2f}（{other.source.path}）")
                 break
+
+
+@corpus_rule("narrative.foreign_entity", "warning", "正文出现批次中其他同级机关的地名",
+             "正文写到另一同级地方（如县级报告里写了另一个县的名称），多为照抄他处报告的残留。地名取自同一批次中"
+             "其他报告的发布机关，只比较与发布机关同一级别的地名，书名号内的文件名不计；单份报告无从比较，不报告。")
+def foreign_entity(reports: list[Report]) -> Iterator[tuple[Report, Finding]]:
+    this = this_rule("narrative.foreign_entity")
+    places: dict[str, set[str]] = {}  # level → place names of the batch's agencies at that level
+    for report in reports:
+        for name, level in place_units(report.meta.agency or ""):
+            places.setdefault(level, set()).add(name)
+    for report in reports:
+        units = place_units(report.meta.agency or "")
+        if not units:
+            continue
+        own = {name for name, _ in units}
+        level = units[-1][1]
+        prose = {s.line: re.sub(r"《[^》]*》", "", s.text) for s in report.sections
+                 if s.template_number in ("一", "五", "六")}
+        for place in sorted(places.get(level, set()) - own):
+            where = next((line for line, text in prose.items() if place in text), None)
+            if where is not None:
+                yield report, this.finding(f"正文提到“{place}”，而发布机关是{report.meta.agency}", line=where)

@@ -201,13 +201,21 @@ def rules_power(context: Context) -> Iterator[Finding]:
             line=cell.line if cell else None)
 
 
-def _lowest_level(agency: str) -> str | None:
-    """The level of the last place unit at the start of the name (区 for 北京市朝阳区教育委员会)."""
-    level = None
+def place_units(agency: str) -> list[tuple[str, str]]:
+    """The place units the name starts with, with their levels: 北京市朝阳区教育委员会 →
+    [(北京市, 市), (朝阳区, 区)]."""
+    units = []
     position = 0
     while (found := _PLACE_UNIT.match(agency, position)) is not None:
-        level, position = found.group(1), found.end()
-    return level
+        units.append((found.group(0), found.group(1)))
+        position = found.end()
+    return units
+
+
+def _lowest_level(agency: str) -> str | None:
+    """The level of the last place unit at the start of the name (区 for 北京市朝阳区教育委员会)."""
+    units = place_units(agency)
+    return units[-1][1] if units else None
 
 
 GOVERNMENT_ITEMS = (("人大代表建议和政协提案办理结果公开", ("建议", "提案")),
@@ -258,3 +266,4 @@ def legacy_unit(context: Context) -> Iterator[Finding]:
 
 def _label(context: Context, key: str) -> str:
     return cell_name(context.template, key)
+
