@@ -354,3 +354,11 @@ def test_another_agency_named_in_the_prose(tmp_path):
     assert "narrative.foreign_entity" not in rules(next(r for r in batch.reports if r.meta.agency == "白水县示范局"))
     alone = parse_batch([tmp_path / "qingchuan.txt"])  # nothing to compare with: no finding
     assert "narrative.foreign_entity" not in rules(alone.reports[0])
+
+
+def test_legacy_subcount_bounds_come_from_the_template():
+    values = report_values(load_template("legacy"), random.Random(3))
+    values["legacy.response.press_conf.by_principal"] = int(values["legacy.response.press_conf.total"] or 0) + 2
+    data = report_data("西苑区示范局", 2016, load_template("legacy"), values, random.Random(3))
+    [finding] = findings_of(parse(render(data, "md").decode("utf-8")), "legacy.subcount_exceeds")
+    assert finding.keys == ["legacy.response.press_conf.by_principal", "legacy.response.press_conf.total"]

@@ -17,9 +17,6 @@ from nianbao.models import Finding, Report
 from nianbao.normalize import squeeze
 from nianbao.templates import load_template
 
-_APPLICANT_COLUMNS = ("natural_person", "business", "research", "social_org", "legal_service", "other_org",
-                      "total")
-
 
 def cross_report_findings(reports: list[Report]) -> Iterator[tuple[Report, list[Finding]]]:
     """Findings that need other reports: last year's of the same agency, or the whole batch."""
@@ -65,7 +62,9 @@ def carry_over(report: Report, previous: Report) -> Iterator[Finding]:
         return
     this = this_rule("continuity.carry_over")
     template = load_template(report.meta.template)
-    for column in _APPLICANT_COLUMNS:
+    table = template.table("requests")
+    columns = [c.key for c in table.blocks[0].columns] if table is not None else []
+    for column in columns:
         now = _number(report, f"requests.carried_over.{column}")
         before = _number(previous, f"requests.carried_forward.{column}")
         if now is None or before is None or now == before:

@@ -105,20 +105,15 @@ def blank_cells(context: Context) -> Iterator[Finding]:
         yield this_rule("requests.blank_cells").finding(f"表三有 {len(blank)} 个空白单元格：{names}", keys=blank)
 
 
-_SUBCOUNTS = (
-    ("legacy.response.press_conf.by_principal", "legacy.response.press_conf.total"),
-    ("legacy.response.interview.by_principal", "legacy.response.interview.total"),
-    ("legacy.proactive.normative_docs_published", "legacy.proactive.items"),
-)
-
-
 @rule("legacy.subcount_exceeds", "error", "统计表：“其中”项大于其总数",
       "“其中：主要负责同志参加……”不能多于总次数，主动公开的规范性文件数不能多于主动公开的政府信息数。")
 def subcount_exceeds(context: Context) -> Iterator[Finding]:
     if context.report.meta.template != "legacy":
         return
     this = this_rule("legacy.subcount_exceeds")
-    for part, whole in _SUBCOUNTS:
+    bounds = [b for table in context.template.tables for b in table.bounds if b.rule == "legacy.subcount_exceeds"]
+    for bound in bounds:
+        part, whole = bound.part, bound.whole
         a, b = context.numbers.get(part), context.numbers.get(whole)
         if a is not None and b is not None and a > b:
             cell = context.cells.get(part)

@@ -59,6 +59,14 @@ class IdentitySpec(_Spec):
     infer: bool = True  # may a blank cell be solved from this identity?
 
 
+class BoundSpec(_Spec):
+    """part ≤ whole: a "其中" sub-count never exceeds the count it is part of."""
+
+    rule: str
+    part: str
+    whole: str
+
+
 class TableSpec(_Spec):
     id: str
     title: str
@@ -75,6 +83,7 @@ class TableSpec(_Spec):
     optional_rows: bool = False
     blocks: tuple[BlockSpec, ...]
     identities: tuple[IdentitySpec, ...] = ()
+    bounds: tuple[BoundSpec, ...] = ()
 
     def rows(self) -> list[tuple[BlockSpec, RowSpec]]:
         return [(block, row) for block in self.blocks for row in block.rows]
