@@ -78,11 +78,28 @@ class Rule:
 RULES: dict[str, Rule] = {}
 
 
+def _add(new: Rule) -> None:
+    """Register a rule; the same function may be registered again (a module re-imported)."""
+    old = RULES.get(new.id)
+    if old is not None and (old.check, old.pair_check, old.corpus_check) != (
+            new.check, new.pair_check, new.corpus_check):
+        raise ValueError(f"rule {new.id} registered twice")
+    RULES[new.id] = new
+
+
 def rule(rule_id: str, severity: Severity, title: str, explanation: str) -> Callable[[Check], Check]:
+    """A rule on one report."""
     def register(check: Check) -> Check:
-        if rule_id in RULES and RULES[rule_id].check is not check:
-            raise ValueError(f"rule {rule_id} registered twice")
-        RULES[rule_id] = Rule(rule_id, severity, title, explanation, check=check)
+        _add(Rule(rule_id, severity, title, explanation, check=check))
+        return check
+
+    return register
+
+
+def pair_rule(rule_id: str, severity: Severity, title: str, explanation: str) -> Callable[[PairCheck], PairCheck]:
+    """A rule on a report and last year's report of the same agency."""
+    def register(check: PairCheck) -> PairCheck:
+        _add(Rule(rule_id, severity, title, explanation, pair_check=check))
         return check
 
     return register
@@ -90,20 +107,9 @@ def rule(rule_id: str, severity: Severity, title: str, explanation: str) -> Call
 
 def corpus_rule(rule_id: str, severity: Severity, title: str,
                 explanation: str) -> Callable[[CorpusCheck], CorpusCheck]:
+    """A rule on a whole batch (the other agencies' reports)."""
     def register(check: CorpusCheck) -> CorpusCheck:
-        if rule_id in RULES and RULES[rule_id].corpus_check is not check:
-            raise ValueError(f"rule {rule_id} registered twice")
-        RULES[rule_id] = Rule(rule_id, severity, title, explanation, corpus_check=check)
-        return check
-
-    return register
-
-
-def pair_rule(rule_id: str, severity: Severity, title: str, explanation: str) -> Callable[[PairCheck], PairCheck]:
-    def register(check: PairCheck) -> PairCheck:
-        if rule_id in RULES and RULES[rule_id].pair_check is not check:
-            raise ValueError(f"rule {rule_id} registered twice")
-        RULES[rule_id] = Rule(rule_id, severity, title, explanation, pair_check=check)
+        _add(Rule(rule_id, severity, title, explanation, corpus_check=check))
         return check
 
     return register
