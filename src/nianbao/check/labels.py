@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 from nianbao.templates import Template, cell_key
@@ -35,3 +36,9 @@ def column_name(template: Template, table_id: str, column_key: str) -> str:
                 if column.key == column_key:
                     return column.label
     return column_key
+
+
+def is_government(agency: str | None) -> bool:
+    """A government's own report (…人民政府) rather than a department's (…人民政府办公室, …局)."""
+    name = agency or ""
+    return name.endswith("人民政府") or bool(re.search(r"(省|市|县|区|旗|镇|乡)政府$", name))

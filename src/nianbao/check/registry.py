@@ -9,7 +9,7 @@ from functools import cached_property
 
 from nianbao.extract.solve import Identity, bind_identities
 from nianbao.layout.lines import Line
-from nianbao.models import Cell, Finding, Report, Severity
+from nianbao.models import Cell, Finding, Report, Section, Severity
 from nianbao.templates import Template, load_template
 
 
@@ -36,6 +36,10 @@ class Context:
             for identity in bind_identities(table, present):
                 by_rule.setdefault(identity.rule, []).append(identity)
         return by_rule
+
+    def section(self, number: str) -> Section | None:
+        """The printed section that stands for template section ``number`` (七 may stand for 六)."""
+        return next((s for s in self.report.sections if s.template_number == number), None)
 
     @property
     def template(self) -> Template:

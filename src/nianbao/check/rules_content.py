@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from nianbao.check.labels import cell_name
+from nianbao.check.labels import cell_name, is_government
 from nianbao.check.registry import Context, rule, this_rule
 from nianbao.layout.lines import Line
 from nianbao.layout.sections import cn_number
@@ -36,10 +36,6 @@ _NORMAL_DOUBLES = frozenset({"常常", "天天", "年年", "人人", "处处", "
                              "逐步逐步", "一一"})
 
 
-def _section(context: Context, number: str) -> Section | None:
-    return next((s for s in context.report.sections if s.template_number == number), None)
-
-
 def _lines(context: Context, section: Section) -> list[Line]:
     return [ln for ln in context.lines[section.line: section.end_line] if not ln.chrome and not ln.blank]
 
@@ -49,17 +45,13 @@ def _text(context: Context, section: Section | None) -> str:
     return "" if section is None else section.text.replace("\n", "")
 
 
-def _is_government(agency: str | None) -> bool:
-    return bool(agency) and (agency or "").endswith("人民政府")
-
-
 @rule("content.overview_topics", "warning", "总体情况缺少规定的方面",
       "2021 年版格式要求“总体情况”分别报告主动公开、依申请公开、政府信息管理、政府信息公开平台建设、"
       "监督保障五个方面；缺少的方面逐一列出。")
 def overview_topics(context: Context) -> Iterator[Finding]:
     if context.report.meta.template not in ("2019", "2021"):
         return
-    section = _section(context, "一")
+    section = context.section("一")
     if section is None:
         return
     text = _text(context, section)
@@ -74,9 +66,9 @@ def overview_topics(context: Context) -> Iterator[Finding]:
       "社会评议和责任追究结果情况。只核对以“人民政府”署名的报告。")
 def art50_items(context: Context) -> Iterator[Finding]:
     report = context.report
-    if report.meta.template not in ("2019", "2021") or not _is_government(report.meta.agency):
+    if report.meta.template not in ("2019", "2021") or not is_government(report.meta.agency):
         return
-    text = "".join(_text(context, _section(context, n)) for n in ("一", "五", "六"))
+    text = "".join(_text(context, context.section(n)) for n in ("一", "五", "六"))
     missing = [name for name, cues in ART50_ITEMS if not any(cue in text for cue in cues)]
     if missing:
         yield this_rule("content.art50_items").finding(f"未说明{'、'.join(missing)}情况（条例第五十条第（四）项）")
@@ -88,7 +80,7 @@ def art50_items(context: Context) -> Iterator[Finding]:
 def problems_measures(context: Context) -> Iterator[Finding]:
     if context.report.meta.template not in ("2019", "2021"):
         return
-    section = _section(context, "五")
+    section = context.section("五")
     if section is None:
         return
     text = _text(context, section)
@@ -138,7 +130,7 @@ def stale_year(context: Context) -> Iterator[Finding]:
         return
     this = this_rule("narrative.stale_year")
     for number in ("一",):
-        section = _section(context, number)
+        section = context.section(number)
         if section is None:
             continue
         for line in _lines(context, section):
@@ -175,7 +167,7 @@ def garbled(context: Context) -> Iterator[Finding]:
 def fee_amount_format(context: Context) -> Iterator[Finding]:
     if context.report.meta.template != "2021":
         return
-    section = _section(context, "六")
+    section = context.section("六")
     if section is None:
         return
     for line in _lines(context, section):
@@ -227,9 +219,9 @@ GOVERNMENT_ITEMS = (("人大代表建议和政协提案办理结果公开", ("�
       "年度政务公开工作要点落实情况。只核对以“人民政府”署名的 2021 年版报告。")
 def government_items(context: Context) -> Iterator[Finding]:
     report = context.report
-    if report.meta.template != "2021" or not _is_government(report.meta.agency):
+    if report.meta.template != "2021" or not is_government(report.meta.agency):
         return
-    text = "".join(_text(context, _section(context, n)) for n in ("一", "五", "六"))
+    text = "".join(_text(context, context.section(n)) for n in ("一", "五", "六"))
     missing = [name for name, cues in GOVERNMENT_ITEMS if not any(cue in text for cue in cues)]
     if missing:
         yield this_rule("content.government_items").finding(f"未提及：{'、'.join(missing)}")

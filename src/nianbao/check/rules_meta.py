@@ -7,17 +7,13 @@ import re
 from collections.abc import Iterator
 from datetime import date
 
+from nianbao.check.labels import is_government
 from nianbao.check.registry import Context, rule, this_rule
 from nianbao.models import Finding
 
 # 统计期限自2023年1月1日起至2023年12月31日止 / 统计期限为2023年1月1日至12月31日
 _PERIOD = re.compile(r"(?:统计期限|统计时限|统计期间|统计时间)[^。；\d]{0,8}?(\d{4})\s*年\s*1\s*月\s*1\s*日"
                      r"[^。；\d]{0,6}(?:(\d{4})\s*年\s*)?12\s*月\s*31\s*日")
-
-
-def _is_government(agency: str) -> bool:
-    """A government's own report (…人民政府) rather than a department's (…人民政府办公室, …局)."""
-    return agency.endswith("人民政府") or bool(re.search(r"(省|市|县|区|旗|镇|乡)政府$", agency))
 
 
 @rule("meta.year_mismatch", "error", "标题年度与统计期限不一致",
@@ -71,7 +67,7 @@ def late_publication(context: Context) -> Iterator[Finding]:
         published = date.fromisoformat(meta.published)
     except ValueError:
         return
-    government = _is_government(meta.agency or "")
+    government = is_government(meta.agency)
     if meta.template == "legacy" or government:
         deadline, who = date(meta.year + 1, 3, 31), "人民政府" if government else "2019 年以前的报告"
     else:

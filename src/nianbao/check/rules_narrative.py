@@ -125,8 +125,8 @@ def fee_row_story(context: Context) -> Iterator[Finding]:
     unpaid = context.numbers.get("requests.other_fee_unpaid.total")
     if unpaid is None or unpaid <= 0:
         return
-    section = next((s for s in report.sections if s.template_number == "六"), None)
-    text = "" if section is None else "".join(ln.text for ln in context.lines[section.line - 1: section.end_line])
+    section = context.section("六")
+    text = "" if section is None else section.title + section.text
     if "信息处理费" not in text and "收费" not in text:
         cell = context.cells.get("requests.other_fee_unpaid.total")
         yield this_rule("fees.fee_row_story").finding(

@@ -41,7 +41,7 @@ def fee_statement(context: Context) -> Iterator[Finding]:
     if report.meta.template != "2021":
         return
     this = this_rule("fees.statement_missing")
-    section = next((s for s in report.sections if s.template_number == "六"), None)
+    section = context.section("六")
     if section is None:
         yield this.finding("未找到“其他需要报告的事项”部分，无从说明信息处理费收取情况")
         return
