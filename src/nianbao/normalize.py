@@ -13,11 +13,11 @@ import opencc
 _WHITESPACE = re.compile(r"\s+")
 _QUOTES = re.compile("[\"'“”‘’「」『』]")
 # Inline pinyin that spam mirrors inject after characters: 公(gōng)開
-_PINYIN = re.compile(r"(?<=[\u4e00-\u9fff])\((?:[a-zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜ]+)\)")
+_PINYIN = re.compile(r"\((?<=[\u4e00-\u9fff]\()(?:[a-zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜ]+)\)")  # "(" first: a fast scan
 _CN_NUMERALS = "一二三四五六七八九十"
 # Enumerators: 1. 1． 1、 (1) ①  →  "1."   ;   (一) (一)、 （一）  →  "(一)"   ;   一. 一．  →  "一、"
 _ARABIC_ENUM = re.compile(r"(?:\((\d{1,2})\)|(?<![\d.])(\d{1,2})[.、．](?!\d))")
-_MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")
+_MARKDOWN_HEADING = re.compile(r"^#{1,6}[^\S\n]+", re.MULTILINE)
 _HAS_CIRCLED = re.compile("[\u2460-\u2473]")
 _CIRCLED = str.maketrans({chr(0x2460 + i): f"{i + 1}." for i in range(20)})
 _CN_PAREN_ENUM = re.compile(rf"\(([{_CN_NUMERALS}]{{1,3}})\)[、.]?")
@@ -35,15 +35,27 @@ def to_simplified(text: str) -> str:
     return converted
 
 
-def clean_line(text: str) -> str:
-    """Unicode NFKC (全角 digits and brackets to ASCII), minus inline pinyin and markdown bold."""
+# The compatibility characters of Chinese text (全角 punctuation and digits, 　, …, no-break
+# space): normalising just these runs, then checking the rest, is several times faster than
+# running NFKC over a whole text that nearly always holds one of them.
+_COMMON_COMPATIBILITY = re.compile("[\uff01-\uff5e\u3000\u2026\xa0]+")
+
+
+def nfkc(text: str) -> str:
+    """``unicodedata.normalize("NFKC", text)``, faster on Chinese text."""
+    text = _COMMON_COMPATIBILITY.sub(lambda found: unicodedata.normalize("NFKC", found.group()), text)
+    return text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
+
+
+def clean_text(text: str) -> str:
+    """Unicode NFKC (全角 digits and brackets to ASCII), minus inline pinyin, markdown bold and
+    heading marks. Works line by line, so a whole text can be cleaned in one call."""
     if _HAS_CIRCLED.search(text):
         text = text.translate(_CIRCLED)  # before NFKC, which would drop the dot
-    if not unicodedata.is_normalized("NFKC", text):
-        text = unicodedata.normalize("NFKC", text)
+    text = nfkc(text)
     if "(" in text:
         text = _PINYIN.sub("", text)
-    if text.startswith("#"):
+    if "#" in text:
         text = _MARKDOWN_HEADING.sub("", text)
     return text.replace("**", "").replace("\u200b", "")
 
@@ -51,7 +63,7 @@ def clean_line(text: str) -> str:
 @lru_cache(maxsize=1 << 16)
 def norm_label(text: str) -> str:
     """The matching form of a label: no whitespace or quotes, one spelling per enumerator."""
-    text = clean_line(text)
+    text = clean_text(text)
     text = _WHITESPACE.sub("", text)
     text = _QUOTES.sub("", text)
     text = _ARABIC_ENUM.sub(lambda m: f"{m.group(1) or m.group(2)}.", text)
@@ -63,7 +75,7 @@ def norm_label(text: str) -> str:
 def squeeze(text: str) -> str:
     """Text without whitespace or quotes: enough to look for a phrase in a whole document
     (``norm_label`` is for labels; on a whole document its enumerator rules cost time)."""
-    return _QUOTES.sub("", _WHITESPACE.sub("", text))
+    return _QUOTES.sub("", "".join(text.split()))  # str.split: the same whitespace as \s, faster
 
 
 BLANK_MARKS = frozenset({"/", "-", "—", "——", "－", "−", "无", "\\", "─", "/ ", "–"})

@@ -17,7 +17,7 @@ from nianbao.layout.lines import Line, split_lines
 from nianbao.layout.sections import find_sections, strip_enumerator
 from nianbao.layout.tokens import Token, line_tokens
 from nianbao.models import Cell, Fact, Report, Section
-from nianbao.normalize import norm_label, squeeze, to_plain
+from nianbao.normalize import BLANK_MARKS, norm_label, squeeze, to_plain
 from nianbao.templates import TableSpec, Template, all_templates, load_template
 
 _REPORT_WORDS = ("信息公开", "政务公开")
@@ -42,7 +42,7 @@ def parse_document(document: Document) -> Report:
         raise UnusableInput(document.source.path, "无法判断报告年度和模板版本（未见统计表，也未见报告年度）")
     meta.template = template_id
     template = load_template(template_id)
-    sections = [s.model_copy(update={"text": _prose(lines, s)}) for s in _map_sections(sections, template)]
+    sections = _map_sections(sections, template)
     values: dict[str, int | float | None] = {key: None for key in template.required_keys()}
     cells: list[Cell] = []
     facts: list[Fact] = []
@@ -56,6 +56,7 @@ def parse_document(document: Document) -> Report:
         values.update({k: None if v is None else to_plain(v) for k, v in read.values.items()})
         cells.extend(read.cells[k] for k in read.values if k in read.cells)
         facts.extend(read.facts)
+    sections = [s.model_copy(update={"text": _prose(lines, s, tokens_by_line)}) for s in sections]
     facts.extend(Fact(kind="low_confidence", line=line, detail={"note": note}) for line, note in document.notes)
     report = Report(source=document.source, meta=meta, values=values, cells=cells, sections=sections, facts=facts)
     report.findings = run_checks(report, lines)
@@ -73,10 +74,21 @@ def _add_places(report: Report, lines: list[Line]) -> None:
     report.findings = [f.model_copy(update={"place": place(f.line)}) for f in report.findings]
 
 
-def _prose(lines: list[Line], section: Section) -> str:
+def _prose(lines: list[Line], section: Section, tokens_by_line: dict[int, list[Token]]) -> str:
     """A section's running text: its lines that are neither chrome nor table rows (no numbers in cells)."""
     return "\n".join(line.text.strip() for line in lines[section.line: section.end_line]
-                     if not line.chrome and not line.blank and all(t.kind == "text" for t in line_tokens(line)))
+                     if not line.chrome and not line.blank and _is_running_text(line, tokens_by_line))
+
+
+# A table value needs a digit or a blank mark; a line with neither is text whatever its cells.
+_VALUE_CHARACTER = re.compile("[\\d" + re.escape("".join(sorted(set("".join(BLANK_MARKS)) - {" "}))) + "]")
+
+
+def _is_running_text(line: Line, tokens_by_line: dict[int, list[Token]]) -> bool:
+    if "。" in line.text or not _VALUE_CHARACTER.search(line.text):
+        return True  # a sentence is never cut into cells (tokens.is_prose)
+    tokens = tokens_by_line[line.number] if line.number in tokens_by_line else line_tokens(line)
+    return all(t.kind == "text" for t in tokens)
 
 
 def _published_property(properties: dict[str, str]) -> str | None:

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
+from nianbao.check.text_view import TextView
 from nianbao.extract.solve import Identity, bind_identities
 from nianbao.layout.lines import Line
+from nianbao.layout.tokens import printed_cells
 from nianbao.models import Cell, Finding, Report, Section, Severity
 from nianbao.templates import Template, load_template
 
@@ -36,6 +38,24 @@ class Context:
             for identity in bind_identities(table, present):
                 by_rule.setdefault(identity.rule, []).append(identity)
         return by_rule
+
+    @cached_property
+    def running_text(self) -> list[Line]:
+        """The lines of running text: not chrome, not blank, not a table row (one cell at most)."""
+        return [line for line in self.lines if not line.chrome and not line.blank
+                and printed_cells(line.text) <= 1]
+
+    @cached_property
+    def running_view(self) -> TextView:
+        return TextView(self.running_text)
+
+    @cached_property
+    def content_view(self) -> TextView:
+        """Every line that is not web-page chrome or a page number."""
+        return TextView([line for line in self.lines if not line.chrome])
+
+    def running_text_of(self, section: Section) -> list[Line]:
+        return [line for line in self.running_text if section.line < line.number <= section.end_line]
 
     def section(self, number: str) -> Section | None:
         """The printed section that stands for template section ``number`` (七 may stand for 六)."""

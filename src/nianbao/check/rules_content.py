@@ -25,7 +25,9 @@ MEASURE_CUES = ("下一步", "将", "改进", "措施", "打算", "加强", "推
 _SUB_ENUM = re.compile(r"^[（(]([一二三四五六七八九十]{1,3})[）)]")
 _PERIOD = re.compile(r"统计(?:期限|时限|期间|时间|数据)")
 _DOUBLED = re.compile(r"([\u4e00-\u9fff]{2,4})\1")
-_LATIN_IN_CJK = re.compile(r"[\u4e00-\u9fff]\s*\b([a-zA-Z]{2,})\b\s*[\u4e00-\u9fff]")
+# An English function word set off by spaces before a Chinese character; the Chinese character
+# before it is checked apart (a pattern starting with one would be tried at every position).
+_LATIN_WORD = re.compile(r"[^\S\n]((?i:and|or|the|of|to|in))[^\S\n]+[\u4e00-\u9fff]")
 _YEAR_START = re.compile(r"^(?:[（(][一二三四五六七八九十]+[）)])?\s*(\d{4})\s*年[，,]")
 _FEE_AMOUNT = re.compile(r"信息处理费[^。；\d]{0,20}?(\d+(?:\.\d+)?)(?![\d.]|\s*(?:元|万元|件|次|年|个|项|%))")
 # The place units an agency's name starts with (青川县 / 北京市 朝阳区): a short name and its level.
@@ -104,9 +106,9 @@ def numbering(context: Context) -> Iterator[Finding]:
         if section.template_number in table_sections:
             continue  # a table's own (一)…(七) labels, however the layout cut them, are not prose numbering
         previous = 0
-        for line in _lines(context, section):
-            if "\t" in line.text or len([c for c in split_cells(line.text) if c]) > 1:
-                continue  # table rows carry their own enumerators
+        for line in context.running_text_of(section):
+            if "\t" in line.text:
+                continue  # a table row, one of its cells left (table rows carry their own enumerators)
             found = _SUB_ENUM.match(line.text.strip())
             if not found:
                 continue
@@ -143,7 +145,7 @@ def stale_year(context: Context) -> Iterator[Finding]:
       "年度报告通常在开头写明“本报告中所列数据的统计期限自某年1月1日起至12月31日止”，"
       "以说明数据口径为完整的自然年度。")
 def period_missing(context: Context) -> Iterator[Finding]:
-    if not any(_PERIOD.search(line.text) for line in context.lines if not line.chrome):
+    if context.content_view.search(_PERIOD) is None:
         yield this_rule("meta.period_missing").finding("正文未写明数据的统计期限")
 
 
@@ -151,15 +153,21 @@ def period_missing(context: Context) -> Iterator[Finding]:
       "重复的词（如“疫情疫情”）、夹在中文里的英文单词（如“规则 and 标准”）多为编辑错误。")
 def garbled(context: Context) -> Iterator[Finding]:
     this = this_rule("narrative.garbled")
-    for line in context.lines:
-        if line.chrome or len([c for c in split_cells(line.text) if c]) > 1:
-            continue
-        for found in _DOUBLED.finditer(line.text):
-            if found.group(0) not in _NORMAL_DOUBLES and len(set(found.group(1))) > 1:
-                yield this.finding(f"重复的字词“{found.group(0)}”", line=line.number)
-        for found in _LATIN_IN_CJK.finditer(line.text):
-            if found.group(1).lower() in ("and", "or", "the", "of", "to", "in"):
-                yield this.finding(f"中文里夹有英文单词“{found.group(1)}”", line=line.number)
+    findings = []
+    for line, found in context.running_view.finditer(_DOUBLED):
+        if found.group(0) not in _NORMAL_DOUBLES and len(set(found.group(1))) > 1:
+            findings.append(this.finding(f"重复的字词“{found.group(0)}”", line=line.number))
+    for line, found in context.running_view.finditer(_LATIN_WORD):
+        if _after_chinese(found.string, found.start()):
+            findings.append(this.finding(f"中文里夹有英文单词“{found.group(1)}”", line=line.number))
+    yield from sorted(findings, key=lambda finding: finding.line or 0)
+
+
+def _after_chinese(text: str, index: int) -> bool:
+    """Whether a Chinese character comes before ``index``, past any spaces on the same line."""
+    while index > 0 and text[index - 1] != "\n" and text[index - 1].isspace():
+        index -= 1
+    return index > 0 and "\u4e00" <= text[index - 1] <= "\u9fff"
 
 
 @rule("fees.amount_format", "warning", "信息处理费金额没有单位",
@@ -228,7 +236,7 @@ def government_items(context: Context) -> Iterator[Finding]:
 
 
 _UNIT_CELLS = frozenset({"条", "件", "次", "篇", "人", "个", "项", "人次", "万元", "元"})
-_NO_FEES = re.compile(r"未[^。；]{0,10}收取[^。；]{0,10}费")
+_NO_FEES = re.compile(r"未[^。；\n]{0,10}收取[^。；\n]{0,10}费")
 
 
 @rule("legacy.unit", "info", "统计表的单位与规定不符",
@@ -249,11 +257,10 @@ def legacy_unit(context: Context) -> Iterator[Finding]:
                                keys=[key], line=cell.line)
     fees = context.numbers.get("legacy.fees")
     if fees and fees > 0:
-        for line in context.lines:
-            if not line.chrome and _NO_FEES.search(line.text):
-                yield this.finding(f"正文称未收取费用，统计表收费为 {fees:f} 万元", keys=["legacy.fees"],
-                                   line=line.number)
-                break
+        stated = context.content_view.search(_NO_FEES)
+        if stated is not None:
+            yield this.finding(f"正文称未收取费用，统计表收费为 {fees:f} 万元", keys=["legacy.fees"],
+                               line=stated[0].number)
 
 
 def _label(context: Context, key: str) -> str:

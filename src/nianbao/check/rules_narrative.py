@@ -12,8 +12,6 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from nianbao.check.registry import Context, rule, this_rule
-from nianbao.layout.lines import Line
-from nianbao.layout.tokens import split_cells
 from nianbao.models import Finding
 
 _NO_REQUESTS = re.compile(r"(?:未|没有)(?:收到|受理|接到|发生)[^。；，]{0,8}?(?:依申请公开|政府信息公开申请)")
@@ -28,13 +26,6 @@ _ISSUED = re.compile(r"(?:制发|出台|印发)(?:了)?(?:[^。；，\d]{0,4}?)(
 
 # Every pattern above needs one of these words: lines without them are skipped cheaply.
 _CUES = ("申请", "行政复议", "行政诉讼", "规章", "规范性文件")
-
-
-def _prose(context: Context) -> Iterator[Line]:
-    """Lines of running text (not table rows, not chrome)."""
-    for line in context.lines:
-        if not line.chrome and not line.blank and len([c for c in split_cells(line.text) if c]) <= 1:
-            yield line
 
 
 def _sum(context: Context, *keys: str) -> Decimal | None:
@@ -68,7 +59,7 @@ def narrative_mismatch(context: Context) -> Iterator[Finding]:
     after = context.numbers.get("appeals.suit_after_review.total")
     suits = {v for v in (direct, after, _sum(context, "appeals.suit_direct.total", "appeals.suit_after_review.total"))
              if v is not None}
-    for line in _prose(context):
+    for line in context.running_text:
         text = line.text
         if not any(word in text for word in _CUES):
             continue

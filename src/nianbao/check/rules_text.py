@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from nianbao.check.registry import Context, rule, this_rule
-from nianbao.layout.tokens import split_cells
 from nianbao.models import Finding, Section
 from nianbao.normalize import cjk_count
 
 RESIDUE = re.compile(
-    r"文字描述|在此报告|填写说明|请填写|这一项报告本机关|（此处|\(此处|某某|××|(?<=[\u4e00-\u9fff])XX|XX(?=[\u4e00-\u9fff])")
+    # every branch starts with a literal, so the scan skips ahead fast (no branch opens with a lookbehind)
+    r"文字描述|在此报告|填写说明|请填写|这一项报告本机关|（此处|\(此处|某某|××|XX(?<=[\u4e00-\u9fff]XX)|XX(?=[\u4e00-\u9fff])")
 FEE_MENTION = re.compile(r"信息处理费|收取[^。]{0,12}费用|收费")
 FEE_STATEMENT = re.compile(r"未收取|没有收取|未发生|不收取|无收取|0\s*元|[\d.]+\s*(?:万元|元)|免收|均未")
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*条[^。；]{0,20}?占[^。；%]{0,15}?(\d+(?:\.\d+)?)\s*%")
@@ -54,13 +54,12 @@ def fee_statement(context: Context) -> Iterator[Finding]:
       "照抄格式说明或留下“XX”“在此报告”等占位文字，说明报告未经认真编校。")
 def template_residue(context: Context) -> Iterator[Finding]:
     this = this_rule("structure.template_residue")
-    for line in context.lines:
-        if line.chrome:
-            continue
-        m = RESIDUE.search(line.text)
-        if m:
+    reported: set[int] = set()
+    for line, found in context.content_view.finditer(RESIDUE):
+        if line.number not in reported:  # the first residue of a line names it
+            reported.add(line.number)
             snippet = line.text.strip()[:40]
-            yield this.finding(f"留有模板说明或占位文字“{m.group(0)}”：{snippet}", line=line.number)
+            yield this.finding(f"留有模板说明或占位文字“{found.group(0)}”：{snippet}", line=line.number)
 
 
 @rule("narrative.internal_contradiction", "warning", "正文数字自相矛盾",
@@ -69,9 +68,9 @@ def internal_contradiction(context: Context) -> Iterator[Finding]:
     this = this_rule("narrative.internal_contradiction")
     report = context.report
     table_items = report.values.get("legacy.proactive.items")
-    for line in context.lines:
-        if line.chrome or "条" not in line.text or len([c for c in split_cells(line.text) if c]) > 1:
-            continue  # both patterns count 条; table rows are checked by the arithmetic rules
+    for line in context.running_text:  # table rows are checked by the arithmetic rules
+        if "条" not in line.text:
+            continue  # both patterns count 条
         whole: Decimal | None = None
         for sentence in line.text.split("。"):
             total = _TOTAL.search(sentence)

@@ -18,7 +18,7 @@ from functools import cache
 from typing import Any
 
 from nianbao.errors import UnusableInput
-from nianbao.normalize import clean_line, parse_number
+from nianbao.normalize import clean_text, parse_number
 
 RENDER_DPI = 150
 MIN_SCORE = 0.8  # below this a number is not trusted
@@ -83,7 +83,7 @@ def ocr_rows(image: Any, name: str) -> list[OcrRow]:
     if result.boxes is None or result.txts is None:
         return []
     boxes = [_Box(float(min(p[0] for p in box)), float(min(p[1] for p in box)), float(max(p[0] for p in box)),
-                  float(max(p[1] for p in box)), clean_line(str(text)).strip(), float(score))
+                  float(max(p[1] for p in box)), clean_text(str(text)).strip(), float(score))
              for box, text, score in zip(result.boxes, result.txts, result.scores, strict=True) if str(text).strip()]
     return [_row(group, lambda box: _reread(page, box)) for group in _group_rows(boxes)]
 
@@ -98,7 +98,7 @@ def _reread(page: Any, box: _Box) -> _Box:
     result = _engine()(numpy.asarray(crop), use_det=False, use_cls=False, use_rec=True)
     if not result.txts:
         return box
-    text, score = clean_line(str(result.txts[0])).strip(), float(result.scores[0])
+    text, score = clean_text(str(result.txts[0])).strip(), float(result.scores[0])
     return _Box(box.x0, box.y0, box.x1, box.y1, text, score) if score > box.score else box
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from nianbao.normalize import clean_line
+from nianbao.normalize import clean_text
 
 # Web-page furniture that is not part of the report (domain.md §6.J). A line containing one of
 # these is chrome; it is kept for provenance but ignored by sections and tables.
@@ -44,13 +44,19 @@ def is_chrome(text: str) -> bool:
 def split_lines(text: str, places: tuple[str | None, ...] = ()) -> list[Line]:
     """Lines as an editor numbers them: only newlines end a line (a form feed is a page break
     inside a line, not a line of its own). ``places`` gives each line's place in the source."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    cleaned = clean_text(text.replace("\f", " "))  # one call for the whole text: cleaning never adds or drops a newline
+    if "<" in cleaned:
+        cleaned = _AUTOLINK.sub(r"\1", cleaned)
+    chrome = _chrome_line_numbers(cleaned)
     lines = []
-    for number, raw in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
-        place = places[number - 1] if number <= len(places) else None
-        cleaned = clean_line(raw.replace("\f", " ") if "\f" in raw else raw)
-        if "<" in cleaned:
-            cleaned = _AUTOLINK.sub(r"\1", cleaned)
-        cleaned = cleaned.rstrip()
-        lines.append(Line(number=number, raw=raw, text=cleaned, chrome=is_chrome(cleaned),
-                          blank=not cleaned.strip(), place=place))
+    for number, (raw, clean) in enumerate(zip(text.split("\n"), cleaned.split("\n"), strict=True), start=1):
+        clean = clean.rstrip()
+        lines.append(Line(number=number, raw=raw, text=clean, chrome=number in chrome or is_page_number(clean),
+                          blank=not clean, place=places[number - 1] if number <= len(places) else None))
     return lines
+
+
+def _chrome_line_numbers(text: str) -> set[int]:
+    """The lines holding a chrome marker, found in one pass over the whole text."""
+    return {text.count("\n", 0, found.start()) + 1 for found in _CHROME.finditer(text)}

@@ -50,6 +50,13 @@ def split_cells(text: str) -> tuple[str, ...]:
     return tuple(cell.strip() for cell in cells)
 
 
+def printed_cells(text: str) -> int:
+    """How many non-empty cells a line holds; cheap for the common line of running text."""
+    if "\t" not in text and "|" not in text and "  " not in text and text.isprintable():
+        return 1 if text.strip() else 0  # no separator of any kind (isprintable: no other whitespace)
+    return sum(1 for cell in split_cells(text) if cell)
+
+
 def is_prose(cell: str) -> bool:
     """Narrative sentences are never table cells (their numbers are not table values)."""
     return "。" in cell or "；" in cell or (len(cell) >= 40 and "，" in cell)
