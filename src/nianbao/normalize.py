@@ -86,9 +86,14 @@ _NUMBER = re.compile(
 )
 
 
+# An exact amount: an int for a whole number, a Decimal only when it has a fraction
+# (0.5万元). Table arithmetic is mostly on counts, and int arithmetic is several times faster.
+Amount = int | Decimal
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedNumber:
-    value: Decimal
+    value: Amount
     unit: str | None
     signed: bool  # printed with an explicit sign
 
@@ -96,16 +101,17 @@ class ParsedNumber:
 def parse_number(raw: str) -> ParsedNumber | None:
     """A cell's number (``1,077,980元``, ``０``, ``+3``), or None when the cell is not a number."""
     if raw.isascii() and raw.isdigit():  # the common case: a plain count
-        return ParsedNumber(value=Decimal(raw), unit=None, signed=False)
+        return ParsedNumber(value=int(raw), unit=None, signed=False)
     text = raw if unicodedata.is_normalized("NFKC", raw) else unicodedata.normalize("NFKC", raw)
     text = text.strip().replace("，", ",")
     m = _NUMBER.match(text)
     if not m:
         return None
-    digits = m.group("int").replace(",", "") + (m.group("frac") or "")
+    whole, fraction = m.group("int").replace(",", ""), m.group("frac")
+    value: Amount
     try:
-        value = Decimal(digits)
-    except InvalidOperation:
+        value = Decimal(whole + fraction) if fraction else int(whole)
+    except (InvalidOperation, ValueError):
         return None
     sign = m.group("sign")
     if sign in ("-", "−"):
@@ -117,8 +123,10 @@ def is_blank_mark(raw: str) -> bool:
     return unicodedata.normalize("NFKC", raw).strip() in BLANK_MARKS
 
 
-def to_plain(value: Decimal) -> int | float:
+def to_plain(value: Amount) -> int | float:
     """JSON-friendly number: integers stay integers."""
+    if isinstance(value, int):
+        return value
     if value == value.to_integral_value():
         return int(value)
     return float(value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from functools import cache, lru_cache
 from pathlib import Path
@@ -70,7 +71,7 @@ def _add_places(report: Report, lines: list[Line]) -> None:
     def place(line: int | None) -> str | None:
         return lines[line - 1].place if line is not None and 0 < line <= len(lines) else None
 
-    report.cells = [cell.model_copy(update={"place": place(cell.line)}) for cell in report.cells]
+    report.cells = [replace(cell, place=place(cell.line)) for cell in report.cells]
     report.findings = [f.model_copy(update={"place": place(f.line)}) for f in report.findings]
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from nianbao.templates import Template, cell_key
+from nianbao.templates import Template, cell_key, load_template
 
 
 @cache
-def _names(template: Template) -> dict[str, str]:
+def _names(template_id: str) -> dict[str, str]:
+    """By id: hashing a whole template (a frozen model) on every call costs more than the lookup."""
     names: dict[str, str] = {}
-    for table in template.tables:
+    for table in load_template(template_id).tables:
         for block, row in table.rows():
             names[row.key] = row.label
             for column in (*block.columns, *block.extra_columns):
@@ -21,11 +22,11 @@ def _names(template: Template) -> dict[str, str]:
 
 
 def cell_name(template: Template, key: str) -> str:
-    return _names(template).get(key, key)
+    return _names(template.id).get(key, key)
 
 
 def row_name(template: Template, row_key: str) -> str:
-    return _names(template).get(row_key, row_key)
+    return _names(template.id).get(row_key, row_key)
 
 
 def column_name(template: Template, table_id: str, column_key: str) -> str:

@@ -23,7 +23,8 @@ class Context:
     @cached_property
     def numbers(self) -> dict[str, Decimal | None]:
         """The report's values as exact decimals (None for a blank)."""
-        return {k: None if v is None else Decimal(str(v)) for k, v in self.report.values.items()}
+        return {k: None if v is None else Decimal(v) if type(v) is int else Decimal(str(v))
+                for k, v in self.report.values.items()}
 
     @cached_property
     def cells(self) -> dict[str, Cell]:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from nianbao.check.labels import cell_name, column_name, row_name
 from nianbao.check.registry import Context, rule, this_rule
-from nianbao.extract.solve import Identity
+from nianbao.extract.solve import Identity, known
 from nianbao.models import Finding
 from nianbao.templates import load_template
 
@@ -23,11 +23,13 @@ def identity_findings(context: Context, rule_id: str, describe: Describe) -> Ite
     numbers = context.numbers
     blank: list[str] = []
     for identity in context.identities.get(rule_id, []):
-        if any(numbers.get(k) is None for k in identity.keys):
+        left_values = known([numbers.get(k) for k in identity.left])
+        right_values = known([numbers.get(k) for k in identity.right])
+        if left_values is None or right_values is None:
             blank.extend(k for k in identity.keys if numbers.get(k) is None and k not in blank)
             continue
-        left = sum((numbers[k] or Decimal(0) for k in identity.left), Decimal(0))
-        right = sum((numbers[k] or Decimal(0) for k in identity.right), Decimal(0))
+        left = sum(left_values, Decimal(0))
+        right = sum(right_values, Decimal(0))
         if left == right:
             continue
         message = describe(identity, left, right)

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from itertools import combinations
 from math import comb
 
 from nianbao.layout.tokens import Token
+from nianbao.normalize import Amount
 
 MAX_CANDIDATES = 20_000
 
 
 @dataclass(slots=True, unsafe_hash=True)  # not frozen: a frozen __init__ is slow for records made by the thousand
 class Slot:
-    value: Decimal | None
+    value: Amount | None
     token: Token | None  # None: nothing printed for this column
     split: bool = False  # cut out of a run of digits
 
@@ -78,7 +78,7 @@ def _split_reading(group: list[Token], index: int, expected: int) -> Reading:
     for count, parts in enumerate(compositions(token.raw.rstrip("元万"), parts_needed)):
         if count >= MAX_CANDIDATES:
             return Reading([], len(group), expected, split=True, overflow=True)
-        cut = [Slot(value=Decimal(p), token=token, split=True) for p in parts]
+        cut = [Slot(value=int(p), token=token, split=True) for p in parts]
         out.append((*before, *cut, *after))
     return Reading(out, len(group), expected, split=True)
 

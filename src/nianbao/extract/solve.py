@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from typing import TypeVar, cast
 
+from nianbao.normalize import Amount
 from nianbao.templates import IdentitySpec, TableSpec
 
-Values = MutableMapping[str, Decimal | None]
+_N = TypeVar("_N")
+Values = MutableMapping[str, Amount | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,16 +90,17 @@ def _bind(spec: IdentitySpec, anchor: str, placeholder: str) -> Identity:
                     infer=spec.infer, anchor=anchor)
 
 
-def propagate(values: Values, identities: Iterable[Identity]) -> dict[str, Decimal]:
+def propagate(values: Values, identities: Iterable[Identity]) -> dict[str, Amount]:
     """Fill every blank the identities force; returns the keys filled (``values`` is updated).
 
     Two deductions, repeated to a fixed point: an identity with one unknown gives it; an
     identity whose unknowns are all on one side with nothing left to share makes them all 0.
     A deduction that would be negative is not made (the table contradicts itself there).
+    Every key of the identities must be a key of ``values`` (None when blank).
     """
     usable = [identity for identity in identities if identity.infer]
-    unknown = {k for identity in usable for k in identity.keys if values.get(k) is None}
-    filled: dict[str, Decimal] = {}
+    unknown = {k for k, v in values.items() if v is None}
+    filled: dict[str, Amount] = {}
     changed = True
     while changed and unknown:
         changed = False
@@ -117,22 +120,32 @@ def propagate(values: Values, identities: Iterable[Identity]) -> dict[str, Decim
                     changed = True
             elif (not unknown_right and balance == 0) or (not unknown_left and balance == 0):
                 for key in unknown_left or unknown_right:
-                    values[key] = filled[key] = Decimal(0)
+                    values[key] = filled[key] = 0
                     unknown.discard(key)
                 changed = True
     return filled
 
 
-def violations(values: Mapping[str, Decimal | None], identities: Iterable[Identity]) -> list[Identity]:
+def violations(values: Mapping[str, Amount | None], identities: Iterable[Identity]) -> list[Identity]:
     """Identities whose cells are all known and do not add up."""
     broken = []
     for identity in identities:
-        if any(values.get(k) is None for k in identity.keys):
+        left: list[Amount] | None = known([values.get(k) for k in identity.left])
+        right: list[Amount] | None = known([values.get(k) for k in identity.right])
+        if left is None or right is None:
             continue
-        if _sum(values, identity.left) != _sum(values, identity.right):
+        if sum(left) != sum(right):
             broken.append(identity)
     return broken
 
 
-def _sum(values: Mapping[str, Decimal | None], keys: Iterable[str]) -> Decimal:
-    return sum((v for k in keys if (v := values.get(k)) is not None), Decimal(0))
+def known(values: list[_N | None]) -> list[_N] | None:
+    """The values, or None when any of them is blank."""
+    for value in values:
+        if value is None:  # not "None in values": Decimal == None takes a slow path
+            return None
+    return cast(list[_N], values)
+
+
+def _sum(values: Mapping[str, Amount | None], keys: Iterable[str]) -> Amount:
+    return sum([v for k in keys if (v := values.get(k)) is not None])

@@ -8,7 +8,7 @@ the whole table's identities decide the rest and solves forced blanks.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from nianbao.extract.candidates import Candidate, Reading, Slot, readings
@@ -16,7 +16,7 @@ from nianbao.extract.labels import Hit, LabelMatcher, RowLabel, matcher_for
 from nianbao.extract.solve import Identity, bind_identities, propagate, violations
 from nianbao.layout.tokens import Token
 from nianbao.models import Cell, Fact
-from nianbao.normalize import norm_label, to_plain
+from nianbao.normalize import Amount, norm_label, to_plain
 from nianbao.templates import ColumnSpec, TableSpec, cell_key
 
 FLAT_ROW = "flat"
@@ -36,7 +36,7 @@ class RowRead:
 
 @dataclass
 class TableRead:
-    values: dict[str, Decimal | None] = field(default_factory=dict)
+    values: dict[str, Amount | None] = field(default_factory=dict)
     cells: dict[str, Cell] = field(default_factory=dict)
     facts: list[Fact] = field(default_factory=list)
     identities: list[Identity] = field(default_factory=list)
@@ -222,7 +222,7 @@ def _consistent(reading: Reading, keys: list[str], identities: list[Identity]) -
         return reading.candidates  # nothing to choose between
     kept = []
     for candidate in reading.candidates:
-        values: dict[str, Decimal | None] = {k: s.value for k, s in zip(keys, candidate, strict=True)}
+        values: dict[str, Amount | None] = {k: s.value for k, s in zip(keys, candidate, strict=True)}
         propagate(values, identities)
         if not violations(values, identities) and not _forced_negative(values, identities):
             kept.append(candidate)
@@ -231,12 +231,11 @@ def _consistent(reading: Reading, keys: list[str], identities: list[Identity]) -
     return kept or reading.candidates
 
 
-def _forced_negative(values: dict[str, Decimal | None], identities: list[Identity]) -> bool:
+def _forced_negative(values: dict[str, Amount | None], identities: list[Identity]) -> bool:
     for identity in identities:
         unknown = [k for k in identity.keys if values.get(k) is None]
         if len(unknown) == 1:
-            balance = sum((values[k] or 0 for k in identity.right), Decimal(0)) - \
-                sum((values[k] or 0 for k in identity.left), Decimal(0))
+            balance = sum([values[k] or 0 for k in identity.right]) - sum([values[k] or 0 for k in identity.left])
             value = balance if unknown[0] in identity.left else -balance
             if value < 0:
                 return True
@@ -245,7 +244,7 @@ def _forced_negative(values: dict[str, Decimal | None], identities: list[Identit
 
 def _settle(table: TableSpec, present: set[str], pending: list[_Pending], result: TableRead) -> None:
     """Fix every row's reading with the table's identities, then solve the forced blanks."""
-    values: dict[str, Decimal | None] = {k: None for k in present}
+    values: dict[str, Amount | None] = {k: None for k in present}
     identities = bind_identities(table, present)
     result.identities = identities
     printed: dict[str, Slot] = {}
@@ -301,7 +300,7 @@ def _settle(table: TableSpec, present: set[str], pending: list[_Pending], result
             result.cells[key] = Cell(key=key, value=to_plain(value), inferred=True)
 
 
-def _apply(keys: list[str], candidate: Candidate, values: dict[str, Decimal | None],
+def _apply(keys: list[str], candidate: Candidate, values: dict[str, Amount | None],
            printed: dict[str, Slot]) -> None:
     for key, slot in zip(keys, candidate, strict=True):
         values[key] = slot.value
@@ -309,7 +308,7 @@ def _apply(keys: list[str], candidate: Candidate, values: dict[str, Decimal | No
             printed[key] = slot
 
 
-def _plain(value: Decimal | None) -> int | float | None:
+def _plain(value: Amount | None) -> int | float | None:
     return None if value is None else to_plain(value)
 
 
@@ -357,7 +356,7 @@ def _convert_units(table: TableSpec, columns: dict[str, list[ColumnSpec]], heade
                 if unit == "元":
                     converted = value / Decimal(10000)
                     result.values[key] = converted
-                    result.cells[key] = cell.model_copy(update={"value": to_plain(converted), "unit": "元"})
+                    result.cells[key] = replace(cell, value=to_plain(converted), unit="元")
                     result.facts.append(Fact(kind="unit_converted", keys=[key], line=cell.line,
                                              detail={"raw": cell.raw, "from": "元", "to": "万元"}))
 

@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Literal
 
 from nianbao.layout.lines import Line
-from nianbao.normalize import is_blank_mark, norm_label, parse_number
+from nianbao.normalize import Amount, is_blank_mark, norm_label, parse_number
 
 TokenKind = Literal["text", "num", "blank"]
 
@@ -31,7 +31,7 @@ class Token:
     raw: str
     line: int
     norm: str = ""  # matching form, for text tokens
-    value: Decimal | None = None  # for num tokens
+    value: Amount | None = None  # for num tokens
     unit: str | None = None  # unit printed in the cell (元, 万元, 件 …)
     fused: bool = False  # digits glued to a label: may hold several cells
 
@@ -70,7 +70,7 @@ def line_tokens(line: Line) -> list[Token]:
             for kind, raw, norm, value, unit, fused in _text_tokens(line.text)]
 
 
-_Proto = tuple[TokenKind, str, str, Decimal | None, str | None, bool]  # a Token without its line
+_Proto = tuple[TokenKind, str, str, Amount | None, str | None, bool]  # a Token without its line
 
 
 @lru_cache(maxsize=1 << 15)
@@ -108,8 +108,9 @@ def _cell_tokens(cell: str) -> tuple[_Proto, ...]:
         digits = fused.group("digits")
         glued = not fused.group("gap") and digits.isdigit()
         unit = fused.group("unit")
+        value = int(digits) if digits.isdigit() else Decimal(digits)
         return (("text", label, norm_label(label), None, None, False),
-                ("num", digits + (unit or ""), "", Decimal(digits), unit, glued and len(digits) > 1))
+                ("num", digits + (unit or ""), "", value, unit, glued and len(digits) > 1))
     return (("text", cell, norm_label(cell), None, None, False),)
 
 
