@@ -41,19 +41,19 @@ class Context:
         return by_rule
 
     @cached_property
+    def content_view(self) -> TextView:
+        """Every line that is not web-page chrome or a page number, searchable as one text."""
+        return TextView.of([line for line in self.lines if not line.chrome])
+
+    @cached_property
     def running_text(self) -> list[Line]:
         """The lines of running text: not chrome, not blank, not a table row (one cell at most)."""
-        return [line for line in self.lines if not line.chrome and not line.blank
-                and printed_cells(line.text) <= 1]
+        return [line for line in self.lines if not line.chrome and not line.blank and printed_cells(line.text) <= 1]
 
     @cached_property
     def running_view(self) -> TextView:
-        return TextView(self.running_text)
-
-    @cached_property
-    def content_view(self) -> TextView:
-        """Every line that is not web-page chrome or a page number."""
-        return TextView([line for line in self.lines if not line.chrome])
+        """The running text, searchable as one text (table rows left out: less to scan)."""
+        return TextView.of(self.running_text)
 
     def running_text_of(self, section: Section) -> list[Line]:
         return [line for line in self.running_text if section.line < line.number <= section.end_line]

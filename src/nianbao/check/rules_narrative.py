@@ -25,7 +25,7 @@ _ISSUED = re.compile(r"(?:制发|出台|印发)(?:了)?(?:[^。；，\d]{0,4}?)(
 
 
 # Every pattern above needs one of these words: lines without them are skipped cheaply.
-_CUES = ("申请", "行政复议", "行政诉讼", "规章", "规范性文件")
+_CUES = re.compile("申请|行政复议|行政诉讼|规章|规范性文件")
 
 
 def _sum(context: Context, *keys: str) -> Decimal | None:
@@ -59,10 +59,8 @@ def narrative_mismatch(context: Context) -> Iterator[Finding]:
     after = context.numbers.get("appeals.suit_after_review.total")
     suits = {v for v in (direct, after, _sum(context, "appeals.suit_direct.total", "appeals.suit_after_review.total"))
              if v is not None}
-    for line in context.running_text:
+    for line in context.running_view.lines_matching(_CUES):
         text = line.text
-        if not any(word in text for word in _CUES):
-            continue
         if _NO_REQUESTS.search(text) and new is not None and new > 0:
             yield this.finding(f"正文称未收到依申请公开，表三本年新收申请总计为 {new:f} 件"
                                + _doubt(context, ["requests.new_received.total"]),

@@ -25,11 +25,14 @@ def missing_section(context: Context) -> Iterator[Finding]:
         return
     template = load_template(report.meta.template)
     printed = {s.template_number for s in report.sections}
+    unprinted = [spec for spec in template.sections if spec.number not in printed]
+    if not unprinted:
+        return
     tables_found = {t.section for t in template.tables
                     if t.section and any(v is not None for k, v in report.values.items()
                                          if k.split(".")[0] == t.id)}
-    for spec in template.sections:
-        if spec.number not in printed and spec.number not in tables_found:
+    for spec in unprinted:
+        if spec.number not in tables_found:
             yield this_rule("structure.missing_section").finding(f"缺少第{spec.number}部分“{spec.title}”")
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from nianbao.check.registry import Context, rule, this_rule
 from nianbao.models import Finding, Section
-from nianbao.normalize import cjk_count
+from nianbao.normalize import has_cjk
 
 RESIDUE = re.compile(
     # every branch starts with a literal, so the scan skips ahead fast (no branch opens with a lookbehind)
@@ -16,7 +16,8 @@ RESIDUE = re.compile(
 FEE_MENTION = re.compile(r"信息处理费|收取[^。]{0,12}费用|收费")
 FEE_STATEMENT = re.compile(r"未收取|没有收取|未发生|不收取|无收取|0\s*元|[\d.]+\s*(?:万元|元)|免收|均未")
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*条[^。；]{0,20}?占[^。；%]{0,15}?(\d+(?:\.\d+)?)\s*%")
-_TOTAL = re.compile(r"(?:主动)?公开[^。；，]{0,12}?(\d+)\s*条")
+_ITEMS = re.compile("条")  # both patterns below count 条
+_TOTAL = re.compile(r"公开[^。；，]{0,12}?(\d+)\s*条")
 
 
 def _content(context: Context, section: Section) -> list[tuple[int, str]]:
@@ -29,7 +30,7 @@ def _content(context: Context, section: Section) -> list[tuple[int, str]]:
 def empty_section(context: Context) -> Iterator[Finding]:
     this = this_rule("structure.empty_section")
     for section in context.report.sections:
-        if not any(cjk_count(text) for _, text in _content(context, section)):
+        if not any(has_cjk(text) for _, text in _content(context, section)):
             yield this.finding(f"“{section.number}、{section.title}”下没有内容", line=section.line)
 
 
@@ -68,9 +69,7 @@ def internal_contradiction(context: Context) -> Iterator[Finding]:
     this = this_rule("narrative.internal_contradiction")
     report = context.report
     table_items = report.values.get("legacy.proactive.items")
-    for line in context.running_text:  # table rows are checked by the arithmetic rules
-        if "条" not in line.text:
-            continue  # both patterns count 条
+    for line in context.running_view.lines_matching(_ITEMS):  # table rows are checked by the arithmetic rules
         whole: Decimal | None = None
         for sentence in line.text.split("。"):
             total = _TOTAL.search(sentence)

@@ -17,7 +17,7 @@ from nianbao.ingest.html import page_charset, read_html
 from nianbao.ingest.pdf import read_pdf
 from nianbao.ingest.word import convert_to_docx, read_docx
 from nianbao.models import SourceFormat, SourceInfo
-from nianbao.normalize import cjk_count, to_simplified
+from nianbao.normalize import has_cjk, to_simplified
 
 # The encodings Chinese government text files come in, most likely first.
 _CHINESE_ENCODINGS = ("utf_8", "gb18030", "big5", "utf_16")
@@ -79,7 +79,7 @@ def decode_text(data: bytes, path: str) -> tuple[str, str]:
     best = from_bytes(data, cp_isolation=list(_CHINESE_ENCODINGS)).best()
     if best is not None and best.encoding:
         text = str(best)
-        if cjk_count(text) > 0:
+        if has_cjk(text):
             return text, best.encoding
     for encoding in ("gb18030", "big5"):
         try:

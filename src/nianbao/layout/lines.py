@@ -17,6 +17,7 @@ CHROME_MARKERS = (
 _PAGE_NUMBER = re.compile(
     r"^\s*(?:[-—–]\s*\d{1,3}\s*[-—–]|第\s*\d{1,3}\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$"
 )
+_PAGE_NUMBER_STARTS = "-—–第0123456789"  # what _PAGE_NUMBER allows after leading whitespace
 _AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
 
 
@@ -34,7 +35,8 @@ _CHROME = re.compile("|".join(map(re.escape, CHROME_MARKERS)))
 
 
 def is_page_number(text: str) -> bool:
-    return bool(_PAGE_NUMBER.match(text))
+    start = text.lstrip()[:1]  # a quick no for most lines, before the regex
+    return bool(start) and start in _PAGE_NUMBER_STARTS and bool(_PAGE_NUMBER.match(text))
 
 
 def is_chrome(text: str) -> bool:
@@ -52,8 +54,9 @@ def split_lines(text: str, places: tuple[str | None, ...] = ()) -> list[Line]:
     lines = []
     for number, (raw, clean) in enumerate(zip(text.split("\n"), cleaned.split("\n"), strict=True), start=1):
         clean = clean.rstrip()
-        lines.append(Line(number=number, raw=raw, text=clean, chrome=number in chrome or is_page_number(clean),
-                          blank=not clean, place=places[number - 1] if number <= len(places) else None))
+        # positional arguments: twice as fast as keywords, for a record made per line
+        lines.append(Line(number, raw, clean, number in chrome or is_page_number(clean), not clean,
+                          places[number - 1] if number <= len(places) else None))
     return lines
 
 
