@@ -44,7 +44,7 @@ def parse_document(document: Document) -> Report:
     meta.template = template_id
     template = load_template(template_id)
     sections = _map_sections(sections, template)
-    values: dict[str, int | float | None] = {key: None for key in template.required_keys()}
+    values: dict[str, int | float | None] = {key: None for key in template.required_keys}
     cells: list[Cell] = []
     facts: list[Fact] = []
     tokens_by_line: dict[int, list[Token]] = {}  # regions may overlap: tokenise each line once

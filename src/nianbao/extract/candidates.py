@@ -45,7 +45,7 @@ def readings(group: list[Token], expected: int) -> Reading:
     fused = [i for i, tok in enumerate(group) if tok.fused]
     if len(fused) == 1 and expected - (len(group) - 1) > 1:
         return _split_reading(group, fused[0], expected)
-    slots = [Slot(value=tok.value, token=tok) for tok in group]
+    slots = [Slot(tok.value, tok) for tok in group]
     k = len(slots)
     if k == expected:
         return Reading([tuple(slots)], k, expected, split=False)

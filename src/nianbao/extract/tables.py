@@ -212,14 +212,14 @@ def _row_pending(table: TableSpec, place: str, keys: list[str], read: RowRead, r
                                  detail={"printed": reading.printed, "expected": reading.expected,
                                          "split": reading.split,
                                          "raw": " ".join(t.raw for t in read.numbers)}))
-    row_identities = bind_identities(table, frozenset(keys))
-    return _Pending(keys=keys, candidates=_consistent(reading, keys, row_identities), line=line)
+    return _Pending(keys=keys, candidates=_consistent(reading, keys, table), line=line)
 
 
-def _consistent(reading: Reading, keys: list[str], identities: list[Identity]) -> list[Candidate]:
+def _consistent(reading: Reading, keys: list[str], table: TableSpec) -> list[Candidate]:
     """The readings the row's own identities allow (all of them if none does)."""
     if len(reading.candidates) == 1 and not reading.split:
         return reading.candidates  # nothing to choose between
+    identities = bind_identities(table, frozenset(keys))
     kept = []
     for candidate in reading.candidates:
         values: dict[str, Amount | None] = {k: s.value for k, s in zip(keys, candidate, strict=True)}
@@ -292,9 +292,8 @@ def _settle(table: TableSpec, present: set[str], pending: list[_Pending], result
         if key in inferred:
             result.cells[key] = Cell(key=key, value=to_plain(inferred[key]), raw=token.raw,
                                                      line=token.line, inferred=True)
-        else:
-            result.cells[key] = Cell(key=key, value=_plain(values.get(key)), raw=token.raw,
-                                                     line=token.line, split=slot.split, unit=token.unit)
+        else:  # the common case, by position (key, value, raw, line, inferred, split, unit): keywords cost twice
+            result.cells[key] = Cell(key, _plain(values.get(key)), token.raw, token.line, False, slot.split, token.unit)
     for key, value in inferred.items():
         if key not in printed:
             result.cells[key] = Cell(key=key, value=to_plain(value), inferred=True)

@@ -47,7 +47,7 @@ def split_cells(text: str) -> tuple[str, ...]:
         cells = text.strip().strip("|").split("|")
     else:
         cells = _LAYOUT_GAP.split(text.strip())
-    return tuple(cell.strip() for cell in cells)
+    return tuple([cell.strip() for cell in cells])
 
 
 def printed_cells(text: str) -> int:
@@ -76,8 +76,8 @@ _Proto = tuple[TokenKind, str, str, Amount | None, str | None, bool]  # a Token 
 @lru_cache(maxsize=1 << 15)
 def _text_tokens(text: str) -> tuple[_Proto, ...]:
     cells = split_cells(text)
-    if any(is_prose(cell) for cell in cells):
-        return ()
+    if ("。" in text or "；" in text or "，" in text) and any(is_prose(cell) for cell in cells):
+        return ()  # (the marks is_prose looks for, first tested on the whole line)
     tokens: list[_Proto] = []
     pending_gaps = 0  # empty cells seen since the last number (positional blanks, tabs only)
     for cell in cells:

@@ -30,7 +30,7 @@ def _sums(template: Template) -> dict[str, Identity]:
     """Keys that are the sum of other keys (one key on the left of an identity)."""
     defined: dict[str, Identity] = {}
     for table in template.tables:
-        keys = set(template.required_keys())
+        keys = set(template.required_keys)
         for identity in bind_identities(table, keys):
             if len(identity.left) == 1 and identity.left[0] not in defined and identity.infer:
                 defined[identity.left[0]] = identity

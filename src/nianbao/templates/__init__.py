@@ -7,7 +7,7 @@ label variant is an edit to ``templates/data/*.toml``, not new code.
 from __future__ import annotations
 
 import tomllib
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Literal
 
@@ -116,7 +116,8 @@ class Template(_Spec):
     def table(self, table_id: str) -> TableSpec | None:
         return next((t for t in self.tables if t.id == table_id), None)
 
-    def required_keys(self) -> list[str]:
+    @cached_property
+    def required_keys(self) -> tuple[str, ...]:
         """The keys every report of this template has in ``values`` (null when unknown)."""
         keys: list[str] = []
         for table in self.tables:
@@ -125,7 +126,7 @@ class Template(_Spec):
             for block, row in table.rows():
                 if not row.extra:
                     keys.extend(cell_key(row.key, col.key) for col in block.columns)
-        return keys
+        return tuple(keys)
 
 
 def cell_key(row_key: str, column_key: str) -> str:
