@@ -30,12 +30,13 @@ def _template_count_keys(template_id: TemplateId, table_id: str) -> tuple[str, .
 
 def _bad_numbers(context: Context, rule_id: str, table_ids: tuple[str, ...]) -> Iterator[Finding]:
     this = this_rule(rule_id)
+    plain = context.report.values  # the JSON numbers: cheaper to test than their exact decimals
     for table_id in table_ids:
         for key in _count_keys(context, table_id):
-            value = context.numbers.get(key)
-            if value is None:
-                continue
-            if value < 0 or value != value.to_integral_value():
+            number = plain.get(key)
+            if number is not None and (number < 0 or (isinstance(number, float) and not number.is_integer())):
+                value = context.numbers[key]
+                assert value is not None
                 cell = context.cells.get(key)
                 yield this.finding(f"{cell_name(context.template, key)} 为 {value.normalize():f}，件数应为非负整数",
                                    keys=[key], line=cell.line if cell else None)

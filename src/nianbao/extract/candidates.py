@@ -42,6 +42,8 @@ class Reading:
 
 
 def readings(group: list[Token], expected: int) -> Reading:
+    if len(group) == expected:  # the common case: one cell per column (a split needs fewer cells)
+        return Reading([tuple([Slot(tok.value, tok) for tok in group])], expected, expected, split=False)
     fused = [i for i, tok in enumerate(group) if tok.fused]
     if len(fused) == 1 and expected - (len(group) - 1) > 1:
         return _split_reading(group, fused[0], expected)

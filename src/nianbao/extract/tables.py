@@ -90,12 +90,14 @@ def _consume(tokens: list[Token], i: int, width: int) -> tuple[list[Token], int]
     """The numbers of one row: the rest of this line, then whole following lines while the row
     is still short (one cell per line, or values wrapped onto the next line)."""
     numbers: list[Token] = []
+    cells = 0  # how many cells the numbers may stand for (a fused run of digits, one per digit)
     while i < len(tokens) and tokens[i].kind != "text":
         line = tokens[i].line
         while i < len(tokens) and tokens[i].kind != "text" and tokens[i].line == line:
             numbers.append(tokens[i])
+            cells += len(tokens[i].raw) if tokens[i].fused else 1
             i += 1
-        if sum(len(t.raw) if t.fused else 1 for t in numbers) >= width:
+        if cells >= width:
             break
     return numbers, i
 
@@ -145,6 +147,13 @@ def _settle_rows(table: TableSpec, matcher: LabelMatcher, reads: list[RowRead], 
     seen: set[int] = set()  # rows whose label was printed
     assigned: set[int] = set()
     pending: list[_Pending] = []
+    keys_of: dict[int, list[str]] = {}  # a row's cell keys, by label index
+
+    def row_keys(label: RowLabel) -> list[str]:
+        if label.index not in keys_of:
+            keys_of[label.index] = [cell_key(label.row.key, c.key) for c in columns[label.block.label]]
+        return keys_of[label.index]
+
     for position, read in enumerate(reads):
         for hit in read.hits:
             if hit.kind != "prefix" and (read.hit is None or hit.end <= read.hit.start):
@@ -165,8 +174,7 @@ def _settle_rows(table: TableSpec, matcher: LabelMatcher, reads: list[RowRead], 
         variant = _label_variant(read, next_buffer)
         if variant is not None:
             result.facts.append(variant)
-        keys = [cell_key(label.row.key, c.key) for c in columns[label.block.label]]
-        pending.append(_row_pending(table, label.row.key, keys, read, result))
+        pending.append(_row_pending(table, label.row.key, row_keys(label), read, result))
     for hit in matcher.hits(trailing):
         if hit.kind != "prefix":
             seen.add(hit.label.index)
@@ -177,7 +185,7 @@ def _settle_rows(table: TableSpec, matcher: LabelMatcher, reads: list[RowRead], 
             continue
         if label.row.extra and label.index not in assigned:
             continue
-        present.update(cell_key(label.row.key, c.key) for c in columns[label.block.label])
+        present.update(row_keys(label))
         if not label.row.extra and not table.optional_rows and label.index not in seen:
             result.facts.append(Fact(kind="missing_row", keys=[label.row.key], detail={"label": label.row.label}))
     _settle(table, present, pending, result)
@@ -251,8 +259,7 @@ def _settle(table: TableSpec, present: set[str], pending: list[_Pending], result
     inferred_here: set[str] = set()
     ambiguous = []
     for item in pending:
-        distinct = {tuple(s.value for s in c) for c in item.candidates}
-        if len(distinct) == 1:
+        if len(item.candidates) == 1 or len({tuple([s.value for s in c]) for c in item.candidates}) == 1:
             _apply(item.keys, item.candidates[0], values, printed)
         else:
             ambiguous.append(item)
