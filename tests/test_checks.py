@@ -269,6 +269,26 @@ def test_numbering_gap_and_stale_year_and_garbled_words():
     assert "疫情疫情" in findings_of(report, "narrative.garbled")[0].message
 
 
+@pytest.mark.parametrize(("sentence", "rule_id", "fires"), [
+    ("本局规则 and 标准不断完善。", "narrative.garbled", True),
+    ("本局落实 rules and 标准。", "narrative.garbled", False),
+    ("本局规则and标准不断完善。", "narrative.garbled", False),
+    ("本局于XX年完成整改。", "structure.template_residue", True),
+    ("本局在此报告有关情况。", "structure.template_residue", True),
+    ("本局采购了 XXL 码服装。", "structure.template_residue", False),
+    ("全年主动公开政府信息200条，其中政策文件50条，占30%。", "narrative.internal_contradiction", True),
+    ("全年主动公开政府信息200条，其中政策文件50条，占25%。", "narrative.internal_contradiction", False),
+])
+def test_prose_patterns_searched_over_the_whole_text(sentence, rule_id, fires):
+    """These rules search the running text as one string; each match must still land on its line."""
+    report = parse(report_text(consistent_values(), section_six=sentence))
+    found = findings_of(report, rule_id)
+    assert bool(found) is fires
+    if fires:
+        lines = report_text(consistent_values(), section_six=sentence).split("\n")
+        assert sentence in lines[found[0].line - 1]
+
+
 def test_period_missing():
     text = report_text(consistent_values()).replace("本报告所列数据的统计期限自2023年1月1日起至2023年12月31日止。", "")
     assert findings_of(parse(text), "meta.period_missing")[0].severity == "info"

@@ -25,9 +25,10 @@ MEASURE_CUES = ("下一步", "将", "改进", "措施", "打算", "加强", "推
 _SUB_ENUM = re.compile(r"^[（(]([一二三四五六七八九十]{1,3})[）)]")
 _PERIOD = re.compile(r"统计(?:期限|时限|期间|时间|数据)")
 _DOUBLED = re.compile(r"([\u4e00-\u9fff]{2,4})\1")
-# An English function word set off by spaces before a Chinese character; the Chinese character
-# before it is checked apart (a pattern starting with one would be tried at every position).
-_LATIN_WORD = re.compile(r"[^\S\n]((?i:and|or|the|of|to|in))[^\S\n]+[\u4e00-\u9fff]")
+# An English function word between spaces, then a Chinese character. The pattern opens with a
+# plain space (a literal: the scan skips ahead to the next one; running text has no tabs, they
+# would make it a table row); the Chinese character before the spaces is checked apart.
+_LATIN_WORD = re.compile(r" ((?i:and|or|the|of|to|in))[^\S\n]+[\u4e00-\u9fff]")
 _YEAR_START = re.compile(r"^(?:[（(][一二三四五六七八九十]+[）)])?\s*(\d{4})\s*年[，,]")
 _FEE_AMOUNT = re.compile(r"信息处理费[^。；\d]{0,20}?(\d+(?:\.\d+)?)(?![\d.]|\s*(?:元|万元|件|次|年|个|项|%))")
 # The place units an agency's name starts with (青川县 / 北京市 朝阳区): a short name and its level.
@@ -158,16 +159,17 @@ def garbled(context: Context) -> Iterator[Finding]:
         if found.group(0) not in _NORMAL_DOUBLES and len(set(found.group(1))) > 1:
             findings.append(this.finding(f"重复的字词“{found.group(0)}”", line=line.number))
     for line, found in context.running_view.finditer(_LATIN_WORD):
-        if _after_chinese(found.string, found.start()):
+        if _after_chinese(found.string, found.start() + 1):
             findings.append(this.finding(f"中文里夹有英文单词“{found.group(1)}”", line=line.number))
     yield from sorted(findings, key=lambda finding: finding.line or 0)
 
 
 def _after_chinese(text: str, index: int) -> bool:
-    """Whether a Chinese character comes before ``index``, past any spaces on the same line."""
+    """Whether spaces (one at least) and then a Chinese character come before ``index``, on the same line."""
+    start = index
     while index > 0 and text[index - 1] != "\n" and text[index - 1].isspace():
         index -= 1
-    return index > 0 and "\u4e00" <= text[index - 1] <= "\u9fff"
+    return start > index > 0 and "\u4e00" <= text[index - 1] <= "\u9fff"
 
 
 @rule("fees.amount_format", "warning", "信息处理费金额没有单位",
