@@ -48,6 +48,11 @@ def _text(context: Context, section: Section | None) -> str:
     return "" if section is None else section.text.replace("\n", "")
 
 
+def _not_covered(text: str, topics: tuple[tuple[str, tuple[str, ...]], ...]) -> list[str]:
+    """The topics none of whose cue words the text mentions."""
+    return [name for name, cues in topics if not any(cue in text for cue in cues)]
+
+
 @rule("content.overview_topics", "warning", "总体情况缺少规定的方面",
       "2021 年版格式要求“总体情况”分别报告主动公开、依申请公开、政府信息管理、政府信息公开平台建设、"
       "监督保障五个方面；缺少的方面逐一列出。")
@@ -58,7 +63,7 @@ def overview_topics(context: Context) -> Iterator[Finding]:
     if section is None:
         return
     text = _text(context, section)
-    missing = [name for name, cues in OVERVIEW_TOPICS if not any(cue in text for cue in cues)]
+    missing = _not_covered(text, OVERVIEW_TOPICS)
     if missing:
         yield this_rule("content.overview_topics").finding(f"“总体情况”未涉及：{'、'.join(missing)}",
                                                            line=section.line)
@@ -72,7 +77,7 @@ def art50_items(context: Context) -> Iterator[Finding]:
     if report.meta.template not in ("2019", "2021") or not is_government(report.meta.agency):
         return
     text = "".join(_text(context, context.section(n)) for n in ("一", "五", "六"))
-    missing = [name for name, cues in ART50_ITEMS if not any(cue in text for cue in cues)]
+    missing = _not_covered(text, ART50_ITEMS)
     if missing:
         yield this_rule("content.art50_items").finding(f"未说明{'、'.join(missing)}情况（条例第五十条第（四）项）")
 
@@ -232,7 +237,7 @@ def government_items(context: Context) -> Iterator[Finding]:
     if report.meta.template != "2021" or not is_government(report.meta.agency):
         return
     text = "".join(_text(context, context.section(n)) for n in ("一", "五", "六"))
-    missing = [name for name, cues in GOVERNMENT_ITEMS if not any(cue in text for cue in cues)]
+    missing = _not_covered(text, GOVERNMENT_ITEMS)
     if missing:
         yield this_rule("content.government_items").finding(f"未提及：{'、'.join(missing)}")
 

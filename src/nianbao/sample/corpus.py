@@ -86,20 +86,18 @@ def _results_total(sample: Sample, rng: random.Random) -> bool:
 
 
 def _appeals_total(sample: Sample, rng: random.Random) -> bool:
-    if sample.template.id == "legacy":
-        return False
-    key = "appeals.review.total"
-    _set(sample, key, int(sample.data.values[key] or 0) + rng.randint(1, 3))
-    sample.rules.add("appeals.total")
-    return True
+    return sample.template.id != "legacy" and _raise_total(sample, rng, "appeals.review.total", "appeals.total")
 
 
 def _staff_total(sample: Sample, rng: random.Random) -> bool:
-    if sample.template.id != "legacy":
-        return False
-    key = "legacy.org.staff.total"
+    return sample.template.id == "legacy" and _raise_total(sample, rng, "legacy.org.staff.total",
+                                                            "legacy.staff_total")
+
+
+def _raise_total(sample: Sample, rng: random.Random, key: str, rule_id: str) -> bool:
+    """A total made larger than the sum of its parts, which ``rule_id`` must catch."""
     _set(sample, key, int(sample.data.values[key] or 0) + rng.randint(1, 3))
-    sample.rules.add("legacy.staff_total")
+    sample.rules.add(rule_id)
     return True
 
 
