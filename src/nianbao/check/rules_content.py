@@ -43,9 +43,14 @@ def _lines(context: Context, section: Section) -> list[Line]:
     return [ln for ln in context.lines[section.line: section.end_line] if not ln.chrome and not ln.blank]
 
 
-def _text(context: Context, section: Section | None) -> str:
+def _text(section: Section | None) -> str:
     """The section's prose (computed once by the pipeline)."""
     return "" if section is None else section.text.replace("\n", "")
+
+
+def _prose_of(context: Context, numbers: tuple[str, ...]) -> str:
+    """The prose of these template sections, run together."""
+    return "".join(_text(context.section(number)) for number in numbers)
 
 
 def _not_covered(text: str, topics: tuple[tuple[str, tuple[str, ...]], ...]) -> list[str]:
@@ -62,7 +67,7 @@ def overview_topics(context: Context) -> Iterator[Finding]:
     section = context.section("一")
     if section is None:
         return
-    text = _text(context, section)
+    text = _text(section)
     missing = _not_covered(text, OVERVIEW_TOPICS)
     if missing:
         yield this_rule("content.overview_topics").finding(f"“总体情况”未涉及：{'、'.join(missing)}",
@@ -76,7 +81,7 @@ def art50_items(context: Context) -> Iterator[Finding]:
     report = context.report
     if report.meta.template not in ("2019", "2021") or not is_government(report.meta.agency):
         return
-    text = "".join(_text(context, context.section(n)) for n in ("一", "五", "六"))
+    text = _prose_of(context, ("一", "五", "六"))
     missing = _not_covered(text, ART50_ITEMS)
     if missing:
         yield this_rule("content.art50_items").finding(f"未说明{'、'.join(missing)}情况（条例第五十条第（四）项）")
@@ -91,7 +96,7 @@ def problems_measures(context: Context) -> Iterator[Finding]:
     section = context.section("五")
     if section is None:
         return
-    text = _text(context, section)
+    text = _text(section)
     this = this_rule("content.problems_measures")
     if not text:
         return  # structure.empty_section says so
@@ -236,7 +241,7 @@ def government_items(context: Context) -> Iterator[Finding]:
     report = context.report
     if report.meta.template != "2021" or not is_government(report.meta.agency):
         return
-    text = "".join(_text(context, context.section(n)) for n in ("一", "五", "六"))
+    text = _prose_of(context, ("一", "五", "六"))
     missing = _not_covered(text, GOVERNMENT_ITEMS)
     if missing:
         yield this_rule("content.government_items").finding(f"未提及：{'、'.join(missing)}")
