@@ -11,19 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nianbao.check.across import cross_report_findings
-from nianbao.errors import UnusableInput
+from nianbao.guard import Failure, parse_guarded
 from nianbao.models import Report
-from nianbao.pipeline import parse_file
+
+__all__ = ["REPORT_SUFFIXES", "BatchResult", "Failure", "expand", "parse_batch"]
 
 # Files taken from a folder (an explicitly named file is always tried, whatever its name).
 REPORT_SUFFIXES = frozenset({".txt", ".text", ".md", ".html", ".htm", ".shtml", ".xhtml", ".pdf", ".docx",
                              ".doc", ".wps", ".odt", ".png", ".jpg", ".jpeg"})
-
-
-@dataclass(frozen=True)
-class Failure:
-    path: str
-    reason: str
 
 
 @dataclass
@@ -44,14 +39,15 @@ def expand(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
 
 
-def parse_batch(paths: Iterable[Path]) -> BatchResult:
+def parse_batch(paths: Iterable[Path], *, debug: bool = False) -> BatchResult:
     reports: list[Report] = []
     failures: list[Failure] = []
     for path in expand(paths):
-        try:
-            reports.append(parse_file(path))
-        except UnusableInput as exc:
-            failures.append(Failure(exc.path, exc.reason))
+        result = parse_guarded(path, debug=debug)
+        if isinstance(result, Failure):
+            failures.append(result)
+        else:
+            reports.append(result)
     for report, findings in cross_report_findings(reports):
         report.findings = sorted([*report.findings, *findings], key=lambda f: (f.line or 0, f.rule))
     return BatchResult(reports, failures)
