@@ -279,3 +279,9 @@ def _emit(report: Report, output: OutputFormat, console: Console) -> None:
         sys.stdout.flush()
     else:
         print_report(report, console)
+
+
+# The store commands (ingest, list, show, compare, summary, export, agencies) live in cli_store.
+from nianbao.cli_store import register as _register_store_commands  # noqa: E402
+
+_register_store_commands(app)

@@ -6,8 +6,10 @@ previous year is not in the batch is simply not checked.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 
 from nianbao.check.labels import column_name
@@ -142,26 +144,108 @@ def copied_text(report: Report, previous: Report) -> Iterator[Finding]:
 
 COPIED_ACROSS = 0.8  # another agency's whole narrative
 
+# MinHash/LSH (datasketch) finds the candidate pairs of corpus.copied_text without comparing
+# every pair: NUM_PERM permutations cut into BANDS bands of ROWS rows. Two narratives share a
+# band with probability 1 − (1 − s^ROWS)^BANDS: 0.998 at s = 0.8, 0.27 at 0.5, 0.007 at 0.3.
+# Candidates are then confirmed on their exact shingle sets, so the threshold stays exact.
+BANDS, ROWS = 20, 6
+NUM_PERM = BANDS * ROWS
+
+
+@dataclass(frozen=True)
+class Signature:
+    digest: bytes  # the MinHash values (uint64, little-endian)
+    bands: list[tuple[int, int]]  # (band, 62-bit hash of its rows): equal bands make a candidate
+
+
+def _cross_shingles(report: Report) -> set[str] | None:
+    """The narrative shingles corpus.copied_text compares, or None when the report takes no part."""
+    if report.meta.template not in ("2019", "2021") or not report.meta.year or not report.meta.agency:
+        return None
+    shingles = _shingles(_narrative(report, ("一", "五", "六")))
+    return shingles if len(shingles) >= 2 * MIN_CJK else None  # short boilerplate is alike everywhere
+
+
+def _signature(shingles: set[str]) -> Signature:
+    from datasketch import MinHash  # about 0.6 s to import (scipy): only for batches and the store
+
+    minhash = MinHash(num_perm=NUM_PERM, seed=1)
+    minhash.update_batch([s.encode("utf-8") for s in sorted(shingles)])
+    digest = minhash.digest().astype("<u8").tobytes()
+    bands = []
+    for band in range(BANDS):
+        chunk = digest[band * ROWS * 8: (band + 1) * ROWS * 8]
+        bands.append((band, int.from_bytes(hashlib.blake2b(chunk, digest_size=8).digest(), "little") >> 2))
+    return Signature(digest, bands)
+
+
+def narrative_signature(report: Report) -> Signature | None:
+    """The MinHash signature the store indexes for corpus.copied_text (None: not compared)."""
+    shingles = _cross_shingles(report)
+    return None if shingles is None else _signature(shingles)
+
+
+def copied_across_finding(report: Report, other: Report, score: float) -> Finding:
+    return this_rule("corpus.copied_text").finding(
+        f"第一、五、六部分与{other.meta.agency}{other.meta.year}年报告的相似度为 {score:.2f}（{other.source.path}）")
+
+
+def cross_similarity(report: Report, other: Report) -> float | None:
+    """The exact corpus.copied_text similarity of two reports of different agencies, or None."""
+    mine, theirs = _cross_shingles(report), _cross_shingles(other)
+    if mine is None or theirs is None or squeeze(other.meta.agency or "") == squeeze(report.meta.agency or ""):
+        return None
+    if abs((other.meta.year or 0) - (report.meta.year or 0)) > 1:
+        return None
+    return _similarity(mine, theirs)
+
 
 @corpus_rule("corpus.copied_text", "warning", "正文与其他机关的报告雷同",
              "同一批次中另一机关同年或相邻年度报告的第一、五、六部分，去掉数字和年份后字符 5 元组相似度达 0.80，"
              "多为跨机关照抄（常伴有他机关名称残留）；年度报告应写本机关的工作。")
 def copied_across_agencies(reports: list[Report]) -> Iterator[tuple[Report, Finding]]:
-    this = this_rule("corpus.copied_text")
-    texts = [(r, _shingles(_narrative(r, ("一", "五", "六")))) for r in reports
-             if r.meta.template in ("2019", "2021") and r.meta.year and r.meta.agency]
-    texts = [(r, s) for r, s in texts if len(s) >= 2 * MIN_CJK]  # short boilerplate is alike everywhere
-    for i, (report, mine) in enumerate(texts):
-        for other, theirs in texts[:i] + texts[i + 1:]:
+    texts = [(r, s) for r in reports if (s := _cross_shingles(r)) is not None]
+    if len(texts) < 2:
+        return
+    buckets: dict[tuple[int, int], list[int]] = {}
+    for index, (_, shingles) in enumerate(texts):
+        for band in _signature(shingles).bands:
+            buckets.setdefault(band, []).append(index)
+    candidates: dict[int, set[int]] = {}
+    for members in buckets.values():
+        for index in members:
+            candidates.setdefault(index, set()).update(members)
+    for index, (report, mine) in enumerate(texts):
+        for other_index in sorted(candidates.get(index, set()) - {index}):  # batch order, as before
+            other, theirs = texts[other_index]
             if squeeze(other.meta.agency or "") == squeeze(report.meta.agency or ""):
                 continue
             if abs((other.meta.year or 0) - (report.meta.year or 0)) > 1:
                 continue
             score = _similarity(mine, theirs)
             if score >= COPIED_ACROSS:
-                yield report, this.finding(f"第一、五、六部分与{other.meta.agency}{other.meta.year}年报告的相似度为"
-                                           f" {score:.2f}（{other.source.path}）")
+                yield report, copied_across_finding(report, other, score)
                 break
+
+
+def two_reports_finding(report: Report, other: Report) -> Finding:
+    return this_rule("corpus.two_reports").finding(
+        f"{report.meta.agency}{report.meta.year}年度另有一份内容不同的报告（{other.source.path}）")
+
+
+@corpus_rule("corpus.two_reports", "warning", "同一机关同一年度有两份不同的报告",
+             "同一机关同一年度应只有一份年度报告；同一批次或数据库中出现两份内容不同的报告（文件不同），"
+             "多为更正后重新发布或误传他年报告，应确认哪一份为准。")
+def two_reports(reports: list[Report]) -> Iterator[tuple[Report, Finding]]:
+    by_agency_year: dict[tuple[str, int], list[Report]] = {}
+    for report in reports:
+        if report.meta.agency and report.meta.year:
+            by_agency_year.setdefault((squeeze(report.meta.agency), report.meta.year), []).append(report)
+    for group in by_agency_year.values():
+        for report in group:
+            other = next((o for o in group if o.source.sha256 != report.source.sha256), None)
+            if other is not None:
+                yield report, two_reports_finding(report, other)
 
 
 @corpus_rule("narrative.foreign_entity", "warning", "正文出现批次中其他同级机关的地名",

@@ -1,0 +1,191 @@
+"""Opening a store and writing parsed files into it, one transaction per batch of records.
+
+A transaction holds whole reports only (report, values, findings, index bands), so a
+``kill -9`` at any moment leaves each report either fully stored or absent; the content
+hash is unique, so a re-run never stores a file twice.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from nianbao.store import schema
+from nianbao.store.migrate import migrate
+from nianbao.store.record import PARSER_VERSION, Failed, Parsed, Record, Region
+
+DEFAULT_DB = "nianbao.db"
+
+
+class StoreError(Exception):
+    """The store cannot be opened or used (one line, Chinese, names the store)."""
+
+
+def store_url(target: str | None) -> str:
+    """A SQLAlchemy URL from --db, NIANBAO_DB, or the default SQLite file."""
+    target = target or os.environ.get("NIANBAO_DB") or DEFAULT_DB
+    if target.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + target.split("://", 1)[1]
+    if "://" in target:
+        return target
+    return f"sqlite:///{Path(target)}"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer; a kill leaves no torn write
+    cursor.execute("PRAGMA synchronous=NORMAL")  # durable across a process kill (not a power cut)
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+@dataclass
+class Store:
+    engine: sa.Engine
+    url: str
+
+    @property
+    def label(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def known(self) -> dict[str, str]:
+        """Content hash → parser version, for every stored report and recorded failure."""
+        with self.engine.connect() as conn:
+            found = {r.sha256: r.parser_version for r in conn.execute(
+                sa.select(schema.reports.c.sha256, schema.reports.c.parser_version))}
+            for row in conn.execute(sa.select(schema.failures.c.sha256, schema.failures.c.parser_version)):
+                found.setdefault(row.sha256, row.parser_version)
+        return found
+
+    def write(self, records: Iterable[Record]) -> list[int]:
+        """Store records in one transaction; returns the ids of the reports written."""
+        from nianbao.store.rules import store_rules
+
+        written: list[int] = []
+        with self.engine.begin() as conn:
+            for record in records:
+                if isinstance(record, Failed):
+                    _write_failure(conn, record)
+                else:
+                    written.append(_write_report(conn, record))
+            for report_id in written:
+                store_rules(conn, report_id)
+        return written
+
+
+def open_store(target: str | None = None) -> Store:
+    """Open the store at ``target`` (a path or URL), creating and migrating it as needed."""
+    url = store_url(target)
+    try:
+        if url.startswith("sqlite:///"):
+            path = Path(url.removeprefix("sqlite:///"))
+            if path.parent and not path.parent.exists():
+                raise StoreError(f"{path}: 数据库所在文件夹不存在")
+            engine = sa.create_engine(url)
+            sa.event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = sa.create_engine(url, pool_pre_ping=True)
+        with engine.begin() as conn:
+            migrate(conn)
+    except ModuleNotFoundError as exc:
+        raise StoreError(f"{url}: 缺少数据库驱动（{exc.name}）") from None
+    except sa.exc.ArgumentError:
+        raise StoreError(f"{target}: 不是可用的数据库地址") from None
+    except sa.exc.DatabaseError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise StoreError(f"{engine.url.render_as_string(hide_password=True)}: 无法打开数据库（{reason}）") from None
+    return Store(engine, url)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _write_failure(conn: sa.Connection, record: Failed) -> None:
+    conn.execute(schema.failures.delete().where(schema.failures.c.sha256 == record.sha256))
+    conn.execute(schema.failures.insert().values(sha256=record.sha256, path=record.path, reason=record.reason,
+                                                 parser_version=PARSER_VERSION, failed_at=_now()))
+
+
+def agency_for(conn: sa.Connection, printed: str | None, region: Region | None) -> int | None:
+    """The agency a printed name belongs to: a name seen before (hand corrections included),
+    else one with the same normalised key, else a new agency."""
+    if not printed or region is None:
+        return None
+    from nianbao.normalize import squeeze
+
+    name = squeeze(printed)
+    names, agencies = schema.agency_names, schema.agencies
+    agency_id = conn.execute(sa.select(names.c.agency_id).where(names.c.name == name)).scalar()
+    if agency_id is None:
+        key, province, city, county, level, adcode = region
+        agency_id = conn.execute(sa.select(agencies.c.id).where(agencies.c.key == key)).scalar()
+        if agency_id is None:
+            agency_id = conn.execute(agencies.insert().values(
+                key=key, name=name, province=province, city=city, county=county, level=level,
+                adcode=adcode).returning(agencies.c.id)).scalar_one()
+        elif len(name) > len(conn.execute(sa.select(agencies.c.name).where(agencies.c.id == agency_id))
+                             .scalar_one()):
+            conn.execute(agencies.update().where(agencies.c.id == agency_id).values(name=name))  # fullest name
+        conn.execute(names.insert().values(name=name, agency_id=agency_id))
+    return resolve_merged(conn, agency_id)
+
+
+def resolve_merged(conn: sa.Connection, agency_id: int) -> int:
+    seen = set()
+    while agency_id not in seen:
+        seen.add(agency_id)
+        target = conn.execute(sa.select(schema.agencies.c.merged_into)
+                              .where(schema.agencies.c.id == agency_id)).scalar()
+        if target is None:
+            return agency_id
+        agency_id = target
+    return agency_id
+
+
+def _write_report(conn: sa.Connection, record: Parsed) -> int:
+    reports = schema.reports
+    conn.execute(schema.failures.delete().where(schema.failures.c.sha256 == record.sha256))
+    agency_id = agency_for(conn, record.agency, record.region)
+    errors = sum(f[1] == "error" for f in record.findings)
+    warnings = sum(f[1] == "warning" for f in record.findings)
+    fields = dict(path=record.path, format=record.format, agency_id=agency_id, agency=record.agency,
+                  year=record.year, template=record.template, title=record.title, published=record.published,
+                  parser_version=PARSER_VERSION, ingested_at=_now(), errors=errors, warnings=warnings,
+                  signature=record.signature, document=record.document)
+    existing = conn.execute(sa.select(reports.c.id).where(reports.c.sha256 == record.sha256)).scalar()
+    if existing is not None:  # a re-parse: the same file, read again by a newer parser
+        report_id: int = existing
+        for table in (schema.values, schema.findings, schema.prose_bands):
+            conn.execute(table.delete().where(table.c.report_id == report_id))
+        conn.execute(schema.findings.delete().where(schema.findings.c.other_report_id == report_id))
+        conn.execute(reports.update().where(reports.c.id == report_id).values(**fields))
+    else:
+        same = sa.and_(reports.c.agency_id == agency_id, reports.c.year == record.year)
+        version = 1
+        if agency_id is not None and record.year is not None:
+            version = (conn.execute(sa.select(sa.func.max(reports.c.version)).where(same)).scalar() or 0) + 1
+            conn.execute(reports.update().where(same).values(current=False))  # the latest file is current
+        report_id = conn.execute(reports.insert().values(sha256=record.sha256, version=version, current=True,
+                                                         **fields).returning(reports.c.id)).scalar_one()
+    if record.values:
+        conn.execute(schema.values.insert(), [
+            dict(report_id=report_id, key=key, value=value, is_null=value is None, inferred=inferred, split=split,
+                 raw=raw, line=line, place=place)
+            for key, value, inferred, split, raw, line, place in record.values])
+    if record.findings:
+        conn.execute(schema.findings.insert(), [
+            dict(report_id=report_id, rule=rule, severity=severity, message=message, keys=keys, line=line,
+                 place=place)
+            for rule, severity, message, keys, line, place in record.findings])
+    if record.bands:
+        conn.execute(schema.prose_bands.insert(), [dict(band=band, hash=value, report_id=report_id)
+                                                   for band, value in record.bands])
+    return report_id

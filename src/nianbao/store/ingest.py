@@ -1,0 +1,148 @@
+"""Batch ingest: files → workers (processes, or a Dask cluster) → the store, as they finish.
+
+The main process walks the inputs, hashes each file and skips what the store already holds;
+workers parse; the main process writes finished records in small transactions, so memory
+stays flat in the number of files and an interrupted run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nianbao.store.db import Store
+from nianbao.store.record import PARSER_VERSION, Failed, Record, file_hash, parse_to_record
+
+COMMIT_EVERY = 64  # records per transaction at most
+COMMIT_SECONDS = 1.0  # and at least this often while results come in
+
+
+@dataclass
+class IngestSummary:
+    stored: int = 0
+    skipped: int = 0
+    failed: list[Failed] = field(default_factory=list)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # could not even be hashed
+
+
+Task = tuple[str, str]  # path, sha256
+Progress = Callable[[int], None]  # called with the number of files just dealt with
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def plan(store: Store, files: Iterable[Path], summary: IngestSummary, *, reparse: bool,
+         progress: Progress) -> Iterator[Task]:
+    """The files still to parse: not stored yet, or (with --reparse) stored by another parser."""
+    known = store.known()
+    seen: set[str] = set()
+    for path in files:
+        try:
+            sha = file_hash(path)
+        except OSError as exc:
+            summary.unreadable.append((str(path), f"无法读取（{exc.strerror or exc}）"))
+            progress(1)
+            continue
+        stored_by = known.get(sha)
+        if sha in seen or (stored_by is not None and not (reparse and stored_by != PARSER_VERSION)):
+            summary.skipped += 1
+            progress(1)
+            continue
+        seen.add(sha)
+        yield str(path), sha
+
+
+def stale_sources(store: Store) -> list[Path]:
+    """Stored reports' files that a different parser version read (for --reparse without paths)."""
+    import sqlalchemy as sa
+
+    from nianbao.store import schema
+
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(schema.reports.c.path).where(
+            schema.reports.c.parser_version != PARSER_VERSION)).scalars().all()
+    return [Path(p) for p in rows]
+
+
+class _Writer:
+    """Buffers finished records and writes them in transactions."""
+
+    def __init__(self, store: Store, summary: IngestSummary, progress: Progress) -> None:
+        self.store, self.summary, self.progress = store, summary, progress
+        self.buffer: list[Record] = []
+        self.last = time.monotonic()
+
+    def add(self, record: Record) -> None:
+        self.buffer.append(record)
+        if len(self.buffer) >= COMMIT_EVERY or time.monotonic() - self.last >= COMMIT_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.buffer:
+            self.store.write(self.buffer)
+            for record in self.buffer:
+                if isinstance(record, Failed):
+                    self.summary.failed.append(record)
+                else:
+                    self.summary.stored += 1
+            self.progress(len(self.buffer))
+            self.buffer = []
+        self.last = time.monotonic()
+
+
+def run(store: Store, tasks: Iterator[Task], summary: IngestSummary, *, jobs: int, progress: Progress,
+        scheduler: str | None = None) -> None:
+    writer = _Writer(store, summary, progress)
+    try:
+        if scheduler is not None:
+            _run_dask(tasks, writer, scheduler)
+        elif jobs <= 1:
+            for path, sha in tasks:
+                writer.add(parse_to_record(path, sha))
+        else:
+            _run_processes(tasks, writer, jobs)
+    finally:
+        writer.flush()  # what finished before an interruption is kept
+
+
+def _run_processes(tasks: Iterator[Task], writer: _Writer, jobs: int) -> None:
+    window = jobs * 8  # files in flight: enough to keep every worker busy, few enough to stay small
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        pending: set[Future[Record]] = set()
+        for path, sha in tasks:
+            pending.add(pool.submit(parse_to_record, path, sha))
+            if len(pending) >= window:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    writer.add(future.result())
+        for future in _drain(pending):
+            writer.add(future.result())
+
+
+def _drain(pending: set[Future[Record]]) -> Iterator[Future[Record]]:
+    while pending:
+        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        yield from done
+
+
+def _run_dask(tasks: Iterator[Task], writer: _Writer, scheduler: str) -> None:
+    from distributed import Client, as_completed
+
+    with Client(scheduler, set_as_default=False) as client:  # type: ignore[no-untyped-call]
+        window = max(8, 8 * sum(client.nthreads().values()))
+        stream = as_completed()  # type: ignore[no-untyped-call]
+        in_flight = 0
+        for path, sha in tasks:
+            stream.add(client.submit(parse_to_record, path, sha, pure=False))  # type: ignore[no-untyped-call]
+            in_flight += 1
+            if in_flight >= window:
+                writer.add(next(stream).result())
+                in_flight -= 1
+        for future in stream:
+            writer.add(future.result())

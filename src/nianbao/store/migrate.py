@@ -1,0 +1,89 @@
+"""Versioned schema migrations, from the first release on: a numbered list, applied in order.
+
+``schema_migrations`` records each applied version. A migration is never edited once
+released; a schema change is a new entry at the end. The wide per-template views are derived
+from the template data and rebuilt whenever the templates' keys change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from nianbao.store import schema
+from nianbao.templates import all_templates
+
+Migration = Callable[[sa.Connection], None]
+
+
+def _v1(conn: sa.Connection) -> None:
+    """The first schema: agencies, their names, reports, values, findings, LSH bands, failures."""
+    tables = [schema.agencies, schema.agency_names, schema.reports, schema.values, schema.findings,
+              schema.prose_bands, schema.failures, schema.settings]
+    schema.metadata.create_all(conn, tables=tables)
+
+
+MIGRATIONS: list[tuple[int, str, Migration]] = [
+    (1, "reports, values, findings, agencies, prose index, failures", _v1),
+]
+
+
+def migrate(conn: sa.Connection) -> list[int]:
+    """Bring the store to the latest schema; returns the versions applied now."""
+    schema.metadata.create_all(conn, tables=[schema.migrations])
+    done = {row[0] for row in conn.execute(sa.select(schema.migrations.c.version))}
+    applied = []
+    for version, description, step in MIGRATIONS:
+        if version in done:
+            continue
+        step(conn)
+        conn.execute(schema.migrations.insert().values(version=version, description=description,
+                                                       applied_at=datetime.now(UTC).isoformat()))
+        applied.append(version)
+    _refresh_views(conn)
+    return applied
+
+
+def latest_version() -> int:
+    return MIGRATIONS[-1][0]
+
+
+def _quote(conn: sa.Connection, name: str) -> str:
+    return conn.dialect.identifier_preparer.quote_identifier(name)
+
+
+def _view_sql(conn: sa.Connection, template_id: str, keys: tuple[str, ...]) -> str:
+    columns = ",\n  ".join(["r.id AS report_id", "a.name AS agency", "r.year", "r.current", "r.path",
+                             *(f"MAX(CASE WHEN v.key = '{key}' THEN v.value END) AS {_quote(conn, key)}"
+                               for key in keys)])
+    return (f"CREATE VIEW {_quote(conn, 'values_' + template_id)} AS\n"
+            f"SELECT {columns}\nFROM reports r JOIN report_values v ON v.report_id = r.id\n"
+            "LEFT JOIN agencies a ON a.id = r.agency_id\n"
+            f"WHERE r.template = '{template_id}'\nGROUP BY r.id, a.name, r.year, r.current, r.path")
+
+
+_CURRENT = """CREATE VIEW current_reports AS
+SELECT r.id AS report_id, a.name AS agency, r.agency AS printed_agency, a.province, a.city, a.county, a.level,
+  r.year, r.template, r.version, r.errors, r.warnings, r.path, r.sha256, r.parser_version, r.ingested_at
+FROM reports r LEFT JOIN agencies a ON a.id = r.agency_id
+WHERE r.current"""
+
+
+def _refresh_views(conn: sa.Connection) -> None:
+    """(Re)create the wide views when the templates' keys changed since they were made."""
+    templates = [(t.id, t.required_keys) for t in all_templates()]
+    fingerprint = hashlib.sha256(repr(templates).encode("utf-8")).hexdigest()
+    settings = schema.settings
+    stored = conn.execute(sa.select(settings.c.value).where(settings.c.name == "views")).scalar()
+    if stored == fingerprint:
+        return
+    for template_id, keys in templates:
+        conn.exec_driver_sql(f"DROP VIEW IF EXISTS {_quote(conn, 'values_' + template_id)}")
+        conn.exec_driver_sql(_view_sql(conn, template_id, keys))
+    conn.exec_driver_sql("DROP VIEW IF EXISTS current_reports")
+    conn.exec_driver_sql(_CURRENT)
+    conn.execute(settings.delete().where(settings.c.name == "views"))
+    conn.execute(settings.insert().values(name="views", value=fingerprint))

@@ -1,0 +1,104 @@
+"""What a worker hands to the writer: one parsed file, ready to insert, or its failure.
+
+Workers (local processes or Dask workers) read, parse and check a file, resolve its agency's
+region and compute its narrative MinHash; the writer only inserts. Records are plain
+picklable data, small (the document is compressed), so memory stays flat.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nianbao import __version__
+from nianbao.models import Report, Severity
+
+# Stored with each report; `nianbao ingest --reparse` re-reads reports stored by another.
+PARSER_VERSION = __version__
+
+
+# An agency's normalised key, province, city, county, level and division code.
+Region = tuple[str, str | None, str | None, str | None, str | None, str | None]
+
+
+@dataclass(frozen=True)
+class Failed:
+    sha256: str
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Parsed:
+    sha256: str
+    path: str
+    format: str
+    agency: str | None
+    year: int | None
+    template: str | None
+    title: str | None
+    published: str | None
+    region: Region | None
+    values: list[tuple[str, int | float | None, bool, bool, str | None, int | None, str | None]]
+    findings: list[tuple[str, Severity, str, str, int | None, str | None]]
+    document: bytes
+    signature: bytes | None = None
+    bands: list[tuple[int, int]] = field(default_factory=list)
+
+
+Record = Parsed | Failed
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def encode_report(report: Report) -> bytes:
+    return zlib.compress(report.model_dump_json().encode("utf-8"), 6)
+
+
+def decode_report(blob: bytes) -> Report:
+    return Report.model_validate_json(zlib.decompress(blob))
+
+
+def to_record(report: Report, sha256: str) -> Parsed:
+    from nianbao.check.across import narrative_signature
+    from nianbao.store.agencies import resolve
+
+    meta = report.meta
+    region = None
+    if meta.agency:
+        found = resolve(meta.agency)
+        region = (found.key, found.province, found.city, found.county, found.level, found.adcode)
+    cells = {c.key: c for c in report.cells}
+    rows = []
+    for key, value in report.values.items():
+        cell = cells.get(key)
+        rows.append((key, value, bool(cell and cell.inferred), bool(cell and cell.split),
+                     cell.raw if cell else None, cell.line if cell else None, cell.place if cell else None))
+    findings = [(f.rule, f.severity, f.message, ",".join(f.keys), f.line, f.place) for f in report.findings]
+    signature = narrative_signature(report)
+    return Parsed(sha256=sha256, path=report.source.path, format=report.source.format, agency=meta.agency,
+                  year=meta.year, template=meta.template, title=meta.title, published=meta.published,
+                  region=region, values=rows, findings=findings, document=encode_report(report),
+                  signature=signature.digest if signature else None,
+                  bands=signature.bands if signature else [])
+
+
+def parse_to_record(path: str, sha256: str) -> Record:
+    """The worker's job: parse one file (never raises) into a record for the writer."""
+    from nianbao.guard import Failure, internal_failure, parse_guarded
+
+    result = parse_guarded(Path(path))
+    if isinstance(result, Failure):
+        return Failed(sha256, path, result.reason)
+    try:
+        return to_record(result, sha256)
+    except Exception as exc:  # a record that cannot be built is this file's failure, not the batch's
+        return Failed(sha256, path, internal_failure(path, exc).reason)

@@ -1,0 +1,115 @@
+"""Rules across stored reports, run in the writer's transaction as each report is stored.
+
+Last year's and next year's current report of the same agency (the pair rules of
+check/across.py), another report of the same agency and year (corpus.two_reports), and
+copied prose from other agencies found through the MinHash bands index (corpus.copied_text):
+each costs a few indexed look-ups per report, however large the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+
+import sqlalchemy as sa
+
+from nianbao.check.across import COPIED_ACROSS, copied_across_finding, cross_similarity, two_reports_finding
+from nianbao.check.registry import RULES
+from nianbao.models import Finding, Report
+from nianbao.store import schema
+from nianbao.store.record import decode_report
+
+R, F = schema.reports, schema.findings
+
+
+@cache
+def pair_rule_ids() -> tuple[str, ...]:
+    return tuple(sorted(r.id for r in RULES.values() if r.pair_check))
+
+
+def _load(conn: sa.Connection, report_id: int) -> Report:
+    blob = conn.execute(sa.select(R.c.document).where(R.c.id == report_id)).scalar_one()
+    return decode_report(blob)
+
+
+def _current(conn: sa.Connection, agency_id: int, year: int) -> int | None:
+    return conn.execute(sa.select(R.c.id).where(R.c.agency_id == agency_id, R.c.year == year, R.c.current)
+                        ).scalar()
+
+
+def _insert(conn: sa.Connection, report_id: int, findings: Iterable[Finding], other_id: int) -> None:
+    rows = [dict(report_id=report_id, rule=f.rule, severity=f.severity, message=f.message, keys=",".join(f.keys),
+                 line=f.line, place=f.place, other_report_id=other_id) for f in findings]
+    if rows:
+        conn.execute(F.insert(), rows)
+
+
+def _pairs(report: Report, previous: Report) -> list[Finding]:
+    return [f for rule in RULES.values() if rule.pair_check for f in rule.pair_check(report, previous)]
+
+
+def store_rules(conn: sa.Connection, report_id: int) -> None:
+    """The store findings of a newly stored report, and of the reports it is compared with."""
+    row = conn.execute(sa.select(R.c.agency_id, R.c.year, R.c.current, R.c.sha256).where(R.c.id == report_id)).one()
+    if row.agency_id is None or row.year is None or not row.current:
+        return
+    report = _load(conn, report_id)
+    touched = {report_id}
+    _clear(conn, report_id, (*pair_rule_ids(), "corpus.two_reports"))
+    previous_id = _current(conn, row.agency_id, row.year - 1)
+    if previous_id is not None:
+        _insert(conn, report_id, _pairs(report, _load(conn, previous_id)), previous_id)
+    next_id = _current(conn, row.agency_id, row.year + 1)
+    if next_id is not None:  # next year's report was stored first: its pair findings are against this one now
+        _clear(conn, next_id, pair_rule_ids())
+        _insert(conn, next_id, _pairs(_load(conn, next_id), report), report_id)
+        touched.add(next_id)
+    other_id = conn.execute(sa.select(R.c.id).where(R.c.agency_id == row.agency_id, R.c.year == row.year,
+                                                    R.c.id != report_id).order_by(R.c.id.desc())).scalar()
+    if other_id is not None:
+        _insert(conn, report_id, [two_reports_finding(report, _load(conn, other_id))], other_id)
+    touched |= _copied_across(conn, report_id, report, row.agency_id, row.year)
+    _recount(conn, touched)
+
+
+def _clear(conn: sa.Connection, report_id: int, rules: tuple[str, ...]) -> None:
+    """Drop a report's findings of these rules that came from other stored reports (recomputed next)."""
+    conn.execute(F.delete().where(F.c.report_id == report_id, F.c.rule.in_(rules), F.c.other_report_id.is_not(None)))
+
+
+def _has(conn: sa.Connection, report_id: int, rule: str) -> bool:
+    return conn.execute(sa.select(F.c.id).where(F.c.report_id == report_id, F.c.rule == rule).limit(1)
+                        ).first() is not None
+
+
+def _copied_across(conn: sa.Connection, report_id: int, report: Report, agency_id: int, year: int) -> set[int]:
+    bands = schema.prose_bands
+    mine = conn.execute(sa.select(bands.c.band, bands.c.hash).where(bands.c.report_id == report_id)).all()
+    if not mine:
+        return set()
+    match = sa.or_(*(sa.and_(bands.c.band == band, bands.c.hash == value) for band, value in mine))
+    candidates = conn.execute(
+        sa.select(bands.c.report_id).distinct().join(R, R.c.id == bands.c.report_id)
+        .where(match, R.c.current, R.c.agency_id != agency_id, R.c.year.between(year - 1, year + 1))
+        .order_by(bands.c.report_id)).scalars().all()
+    touched = set()
+    rule = "corpus.copied_text"
+    for other_id in candidates:
+        other = _load(conn, other_id)
+        score = cross_similarity(report, other)
+        if score is None or score < COPIED_ACROSS:
+            continue
+        if not _has(conn, report_id, rule):
+            _insert(conn, report_id, [copied_across_finding(report, other, score)], other_id)
+            touched.add(report_id)
+        if not _has(conn, other_id, rule):
+            _insert(conn, other_id, [copied_across_finding(other, report, score)], report_id)
+            touched.add(other_id)
+    return touched
+
+
+def _recount(conn: sa.Connection, report_ids: set[int]) -> None:
+    for severity, column in (("error", "errors"), ("warning", "warnings")):
+        count = (sa.select(sa.func.count()).select_from(F)
+                 .where(F.c.report_id == R.c.id, F.c.severity == severity).scalar_subquery())
+        conn.execute(R.update().where(R.c.id.in_(report_ids)).values({column: count}))
