@@ -21,7 +21,7 @@ from nianbao.models import Number
 from nianbao.render.layout import build_blocks
 from nianbao.render.model import Block, GridCell, ReportData
 from nianbao.render.writers import WRITERS, OutputFormat
-from nianbao.sample import prose
+from nianbao.sample import names, prose
 from nianbao.sample.damage import CHROME_BOTTOM, CHROME_TOP, TEXT_LAYOUTS, split_digits
 from nianbao.sample.values import APPLICANTS, report_values
 from nianbao.templates import Template, load_template, template_for_year
@@ -256,7 +256,7 @@ def make_corpus(out: Path, count: int, *, seed: int = 7, defect_share: float = 0
     manifest: list[dict[str, Any]] = []
     used: set[str] = set()
     while len(manifest) < count:
-        agency = prose.agency_name(rng, used)
+        agency = names.agency_name(rng, used)
         first = rng.randint(FIRST_YEAR, LAST_YEAR - 1)
         carried: dict[str, int] = {}
         for year in range(first, min(LAST_YEAR, first + rng.randint(1, 4)) + 1):
