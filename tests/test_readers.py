@@ -19,6 +19,7 @@ from nianbao.ingest import read_document
 from nianbao.ingest.ocr import ocr_available
 from nianbao.pipeline import parse_file
 from nianbao.render import ReportData, render
+from nianbao.render.writers import cjk_font_file
 from nianbao.sample.corpus import report_data
 from nianbao.sample.values import report_values
 from nianbao.templates import load_template
@@ -205,7 +206,9 @@ def test_word_97_and_odt_files_are_read_through_libreoffice(tmp_path, target, su
     assert {k: report.values.get(k) for k in consistent_values()} == consistent_values()
 
 
-needs_ocr = pytest.mark.skipif(not ocr_available(), reason="the OCR extra is not installed (pip install '.[ocr]')")
+# These tests print reports to PDF and read them back by OCR: the PDF must embed a CJK font.
+needs_ocr = pytest.mark.skipif(not ocr_available() or cjk_font_file() is None,
+                               reason="needs the OCR extra and an embeddable CJK TrueType font (make system-deps)")
 
 
 def _scan(tmp_path, values, year=2023):

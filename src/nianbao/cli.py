@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+import traceback
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -16,7 +18,10 @@ from rich.console import Console
 from nianbao import __version__
 from nianbao.batch import BatchResult, parse_batch
 from nianbao.check import RULES
+from nianbao.guard import internal_reason
+from nianbao.ingest import limits
 from nianbao.models import Report
+from nianbao.normalize import safe_name
 from nianbao.render import BrokenIdentities, ReportData
 from nianbao.render import render as render_report
 from nianbao.render.workbook import WorkbookError, blank_workbook, read_workbook
@@ -26,9 +31,37 @@ from nianbao.review.xlsx import findings_workbook
 from nianbao.sample.corpus import SAMPLE_FORMATS, make_corpus
 from nianbao.templates import template_for_year
 
-app = typer.Typer(add_completion=False, no_args_is_help=False, help="政府信息公开工作年度报告：解析、核对、生成。")
 EXIT_ERRORS = 1
 EXIT_UNUSABLE = 2
+DEBUG_ENV = "NIANBAO_DEBUG"
+
+
+def _debug() -> bool:
+    return os.environ.get(DEBUG_ENV, "") not in ("", "0") or "--debug" in sys.argv[1:]
+
+
+class _App(typer.Typer):
+    """The command, with a last line of defence: an unexpected exception is one line on stderr
+    and exit status 2 (1 means "errors found" for ``check``); the traceback only with --debug."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except KeyboardInterrupt:
+            sys.stderr.write("nianbao: 已中断\n")
+            raise SystemExit(130) from None
+        except BrokenPipeError:  # the reader of our output went away (| head): not an error of ours
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise SystemExit(0) from None
+        except Exception as exc:
+            if _debug():
+                traceback.print_exception(exc, file=sys.stderr)
+            sys.stderr.write(f"nianbao: {internal_reason(exc)}（加 --debug 可看详细信息）\n")
+            raise SystemExit(EXIT_UNUSABLE) from None
+
+
+app = _App(add_completion=False, no_args_is_help=False, pretty_exceptions_enable=False,
+           help="政府信息公开工作年度报告：解析、核对、生成。")
 
 
 class OutputFormat(StrEnum):
@@ -42,11 +75,44 @@ def sample_reports() -> list[Path]:
     return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".txt"))
 
 
-@app.callback()
-def main(version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False) -> None:
-    if version:
-        typer.echo(__version__)
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"nianbao {__version__}")
         raise typer.Exit()
+
+
+def _limit_option(limit: limits.Limit, what: str) -> Any:
+    return typer.Option(limit.option, help=f"{what} (default {limit.default}; env {limit.env}).",
+                        min=1, show_default=False)
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="Print the version.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="On an internal error, print its traceback.")] = False,
+    max_file_mb: Annotated[int | None, _limit_option(limits.FILE_MB, "Largest input file, MB")] = None,
+    max_image_mpx: Annotated[int | None, _limit_option(limits.IMAGE_MPX, "Most pixels per image, millions")]
+    = None,
+    max_pdf_pages: Annotated[int | None, _limit_option(limits.PDF_PAGES, "Most pages per PDF")] = None,
+    max_unpacked_mb: Annotated[int | None, _limit_option(limits.UNPACKED_MB, "Largest unpacked DOCX/XLSX, MB")]
+    = None,
+    max_depth: Annotated[int | None, _limit_option(limits.DEPTH, "Deepest element nesting of a web page")]
+    = None,
+) -> None:
+    """Limits set here (or by their environment variables) apply to every file read."""
+    if debug:
+        os.environ[DEBUG_ENV] = "1"
+    chosen = {limits.FILE_MB: max_file_mb, limits.IMAGE_MPX: max_image_mpx, limits.PDF_PAGES: max_pdf_pages,
+              limits.UNPACKED_MB: max_unpacked_mb, limits.DEPTH: max_depth}
+    for limit, number in chosen.items():
+        if number is not None:
+            os.environ[limit.env] = str(number)  # the environment: worker processes see it too
+    for limit in limits.ALL_LIMITS:
+        try:
+            limits.value(limit)
+        except limits.LimitSettingError as exc:
+            _fail(str(exc))
 
 
 @app.command()
@@ -64,8 +130,8 @@ def parse(
     Example: nianbao parse --format json report.txt
     """
     paths = _inputs(files)
-    console = Console(soft_wrap=True)
-    batch = parse_batch(paths)
+    console = Console(soft_wrap=True, emoji=False)
+    batch = parse_batch(paths, debug=_debug())
     for report in batch.reports:
         _emit(report, output, console)
     _report_failures(batch, paths)
@@ -89,8 +155,8 @@ def check(
     Example: nianbao check reports/ --html review.html --xlsx findings.xlsx
     """
     paths = _inputs(files)
-    batch = parse_batch(paths)
-    console = Console(soft_wrap=True)
+    batch = parse_batch(paths, debug=_debug())
+    console = Console(soft_wrap=True, emoji=False)
     for report in batch.reports:
         if output is OutputFormat.json:
             record = {"source": report.source.model_dump(exclude_none=True),
@@ -124,7 +190,7 @@ def rules(
                                          "explanation": item.explanation, "scope": item.scope},
                                         ensure_ascii=False) + "\n")
         return
-    print_rules(catalogue, Console(soft_wrap=True))
+    print_rules(catalogue, Console(soft_wrap=True, emoji=False))
 
 
 class RenderFormat(StrEnum):
@@ -157,7 +223,15 @@ def render(
         _fail("请给出一个数据文件（JSON），或用 --from-excel 给出填好的工作簿，二者选一")
     source = data or from_excel
     assert source is not None
-    report_data = _load_report_data(data) if data is not None else _load_workbook(source)
+    blanks: list[str] = []
+    report_data = _load_report_data(data) if data is not None else _load_workbook(source, blanks)
+    if blanks:
+        shown = "、".join(blanks[:12]) + (f" 等 {len(blanks)} 格" if len(blanks) > 12 else "")
+        if not allow_errors:
+            typer.echo(f"nianbao: {source}: 工作簿有 {len(blanks)} 个数值单元格未填写，未生成报告"
+                       f"（为 0 请填 0；可加 --allow-errors 留空生成）：{shown}", err=True)
+            raise typer.Exit(EXIT_ERRORS)
+        typer.echo(f"nianbao: {source}: 注意，{len(blanks)} 个数值单元格未填写，报告中留空：{shown}", err=True)
     try:
         blob = render_report(report_data, fmt.value, allow_errors=allow_errors)
     except BrokenIdentities as exc:
@@ -218,11 +292,13 @@ def template(
     typer.echo(f"空白表格已写入 {xlsx}（{year} 年度，模板 {template_for_year(year)}）", err=True)
 
 
-def _load_workbook(path: Path) -> ReportData:
+def _load_workbook(path: Path, blanks: list[str]) -> ReportData:
     try:
-        return read_workbook(path.read_bytes())
+        return read_workbook(path.read_bytes(), blanks)
     except FileNotFoundError:
         _fail(f"{path}: 文件不存在")
+    except OSError as exc:
+        _fail(f"{path}: 无法读取文件（{exc.strerror or type(exc).__name__}）")
     except WorkbookError as exc:
         _fail(f"{path}: {exc}")
 
@@ -233,6 +309,10 @@ def _load_report_data(path: Path) -> ReportData:
         return ReportData.model_validate(raw)
     except FileNotFoundError:
         _fail(f"{path}: 文件不存在")
+    except OSError as exc:
+        _fail(f"{path}: 无法读取文件（{exc.strerror or type(exc).__name__}）")
+    except RecursionError:
+        _fail(f"{path}: JSON 嵌套过深")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         _fail(f"{path}: 不是有效的 JSON（{exc}）")
     except ValidationError as exc:
@@ -263,14 +343,19 @@ def _inputs(files: list[Path] | None) -> list[Path]:
 
 def _report_failures(batch: BatchResult, paths: list[Path]) -> None:
     for failure in batch.failures:
-        typer.echo(f"nianbao: {failure.path}: {failure.reason}", err=True)
+        if failure.detail:
+            sys.stderr.write(failure.detail)
+        hint = "（加 --debug 可看详细信息）" if failure.internal and not failure.detail else ""
+        typer.echo(f"nianbao: {failure.path}: {failure.reason}{hint}", err=True)
     if batch.failures:
         total = len(batch.reports) + len(batch.failures)
+        internal = sum(f.internal for f in batch.failures)
         if total > 1:
-            typer.echo(f"nianbao: {len(batch.failures)}/{total} 个文件无法读取", err=True)
+            typer.echo(f"nianbao: {len(batch.failures)}/{total} 个文件无法读取"
+                       + (f"（其中 {internal} 个为内部错误）" if internal else ""), err=True)
         raise typer.Exit(EXIT_UNUSABLE)
     if not batch.reports:
-        _fail("没有找到报告文件：" + "、".join(map(str, paths)))
+        _fail("没有找到报告文件：" + "、".join(safe_name(str(p)) for p in paths))
 
 
 def _emit(report: Report, output: OutputFormat, console: Console) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from nianbao.errors import UnusableInput
 from nianbao.models import Report
+from nianbao.normalize import safe_name, safe_text
 from nianbao.pipeline import parse_file
 
 
@@ -29,14 +30,18 @@ class Failure:
 
 def internal_reason(exc: BaseException) -> str:
     """The one-line reason for an unexpected exception: its type and first line of message."""
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    try:
+        text = str(exc).strip()
+    except Exception:  # an exception whose message itself fails
+        text = ""
+    message = safe_text(text.splitlines()[0])[:300] if text else ""
     name = type(exc).__name__
     return f"内部错误：{name}: {message}" if message else f"内部错误：{name}"
 
 
 def internal_failure(path: Path | str, exc: BaseException, *, debug: bool = False) -> Failure:
     detail = "".join(traceback.format_exception(exc)) if debug else None
-    return Failure(str(path), internal_reason(exc), internal=True, detail=detail)
+    return Failure(safe_name(str(path)), internal_reason(exc), internal=True, detail=detail)
 
 
 def parse_guarded(path: Path, *, debug: bool = False) -> Report | Failure:
@@ -44,7 +49,7 @@ def parse_guarded(path: Path, *, debug: bool = False) -> Report | Failure:
     try:
         return parse_file(path)
     except UnusableInput as exc:
-        return Failure(exc.path, exc.reason)
+        return Failure(safe_name(exc.path), safe_text(exc.reason).replace("\n", " "))
     except MemoryError as exc:
         gc.collect()  # the parse's garbage is unreachable now: give it back before going on
         return internal_failure(path, exc, debug=debug)

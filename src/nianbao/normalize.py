@@ -149,3 +149,26 @@ def cjk_count(text: str) -> int:
 
 def has_cjk(text: str) -> bool:
     return _CJK.search(text) is not None
+
+
+# Characters that may not reach a terminal, workbook or page as they are: C0 and C1 controls
+# (ESC starts terminal sequences), DEL, and the bidirectional overrides that reorder text.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # a file name's bytes that are not UTF-8 (surrogate escapes)
+
+
+def safe_text(text: str) -> str:
+    """Text safe to print or store anywhere: bytes that were not UTF-8 (surrogate escapes from
+    the file system) become U+FFFD, and control characters are shown as ``\\xNN``; tab and
+    newline stay."""
+    if text.isprintable():
+        return text
+    text = _SURROGATE.sub("\ufffd", text)
+    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+                       text)
+
+
+def safe_name(name: str) -> str:
+    """A file name as it may be shown and written (JSON, HTML, XLSX): see ``safe_text``; a
+    newline or tab in a name is escaped too, so a name is always one line."""
+    return safe_text(name).replace("\n", "\\n").replace("\t", "\\t")

@@ -16,10 +16,10 @@ _SEVERITY_NAME = {"error": "错误", "warning": "警告", "info": "提示"}
 
 def print_report(report: Report, console: Console) -> None:
     meta = report.meta
-    console.rule(f"[bold]{meta.title or report.source.path}")
-    console.print(f"文件 {report.source.path}  机关 {meta.agency or '—'}  年度 {meta.year or '—'}  "
-                  f"模板 {meta.template or '—'}  发布 {meta.published or '—'}")
-    console.print("部分：" + "  ".join(f"{s.number}、{s.title}（第{s.line}行）" for s in report.sections))
+    console.rule(f"[bold]{escape(meta.title or report.source.path)}")
+    console.print(f"文件 {escape(report.source.path)}  机关 {escape(meta.agency or '—')}  年度 {meta.year or '—'}  "
+                  f"模板 {meta.template or '—'}  发布 {escape(meta.published or '—')}")
+    console.print("部分：" + "  ".join(f"{s.number}、{escape(s.title)}（第{s.line}行）" for s in report.sections))
     if meta.template is not None:
         inferred = {c.key for c in report.cells if c.inferred}
         for table in load_template(meta.template).tables:

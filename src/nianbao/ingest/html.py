@@ -39,10 +39,14 @@ def read_html(path: str, text: str) -> tuple[list[SourceLine], dict[str, str]]:
     import lxml.html
     from lxml import etree
 
+    from nianbao.ingest.limits import check_tree
+
+    parser = lxml.html.HTMLParser(huge_tree=True)  # else past 256 levels libxml2 drops content silently
     try:
-        root = lxml.html.document_fromstring(text)
+        root = lxml.html.document_fromstring(text, parser=parser)
     except (etree.ParserError, ValueError) as exc:
         raise UnusableInput(path, f"网页无法解析（{exc}）") from None
+    check_tree(path, root, parser.error_log)
     for element in root.iter(*_DROP):
         _remove(element)
     for element in list(root.iter()):

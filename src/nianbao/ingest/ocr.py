@@ -66,8 +66,9 @@ def ocr_available() -> bool:
 def _engine() -> Any:
     from rapidocr import RapidOCR
 
-    logging.getLogger("RapidOCR").setLevel(logging.WARNING)
-    return RapidOCR(params={"Global.log_level": "warning"})
+    # Its warnings are coloured lines on stderr for what we report ourselves (no text found).
+    logging.getLogger("RapidOCR").setLevel(logging.ERROR)
+    return RapidOCR(params={"Global.log_level": "error"})
 
 
 def ocr_rows(image: Any, name: str) -> list[OcrRow]:
@@ -77,9 +78,14 @@ def ocr_rows(image: Any, name: str) -> list[OcrRow]:
                                   "（rapidocr + onnxruntime，模型随包提供）")
     import numpy
 
-    page = image.convert("RGB")
-    # No angle classifier: it turns lone digits upside down (9 → 6). The flags persist: always say all.
-    result = _engine()(numpy.asarray(page), use_det=True, use_cls=False, use_rec=True)
+    try:
+        page = image.convert("RGB")
+        # No angle classifier: it turns lone digits upside down (9 → 6). The flags persist: always say all.
+        result = _engine()(numpy.asarray(page), use_det=True, use_cls=False, use_rec=True)
+    except MemoryError:
+        raise UnusableInput(name, "图片过大，内存不足以识别") from None
+    except Exception as exc:  # the engine on an image it cannot take (degenerate size, odd mode)
+        raise UnusableInput(name, f"OCR 无法识别此图片（{type(exc).__name__}）") from None
     if result.boxes is None or result.txts is None:
         return []
     boxes = [_Box(float(min(p[0] for p in box)), float(min(p[1] for p in box)), float(max(p[0] for p in box)),
@@ -156,8 +162,14 @@ def render_pdf_page(path: str, number: int) -> Any:
     """One PDF page as an image at RENDER_DPI (pypdfium2), for OCR."""
     import pypdfium2
 
+    from nianbao.ingest.limits import check_pixels
+
     document = pypdfium2.PdfDocument(path)
     try:
-        return document[number - 1].render(scale=RENDER_DPI / 72).to_pil()
+        page = document[number - 1]
+        width, height = page.get_size()  # points
+        scale = RENDER_DPI / 72
+        check_pixels(path, round(width * scale), round(height * scale), f"第{number}页按 {RENDER_DPI} dpi 渲染后")
+        return page.render(scale=scale).to_pil()
     finally:
         document.close()

@@ -19,6 +19,7 @@ from typing import Any
 
 from nianbao.errors import UnusableInput
 from nianbao.ingest.blocks import SourceLine, cell_text, row_line
+from nianbao.ingest.limits import check_pages
 from nianbao.ingest.pdfpage import PageObjects, find_tables, page_objects, text_lines
 from nianbao.layout.lines import is_page_number
 
@@ -60,6 +61,7 @@ def read_pdf(path: Path, data: bytes) -> tuple[list[SourceLine], int]:
     try:
         items: list[_Item] = []
         pages = len(document)
+        check_pages(str(path), pages)
         for number in range(1, pages + 1):
             page = document[number - 1]
             try:

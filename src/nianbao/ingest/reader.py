@@ -12,12 +12,13 @@ from pathlib import Path
 from charset_normalizer import from_bytes
 
 from nianbao.errors import UnusableInput
+from nianbao.ingest import limits
 from nianbao.ingest.blocks import SourceLine
 from nianbao.ingest.html import page_charset, read_html
 from nianbao.ingest.pdf import read_pdf
 from nianbao.ingest.word import convert_to_docx, read_docx
 from nianbao.models import SourceFormat, SourceInfo
-from nianbao.normalize import has_cjk, to_simplified
+from nianbao.normalize import has_cjk, safe_name, to_simplified
 
 # The encodings Chinese government text files come in, most likely first.
 _CHINESE_ENCODINGS = ("utf_8", "gb18030", "big5", "utf_16")
@@ -32,6 +33,11 @@ _MAGIC: tuple[tuple[bytes, SourceFormat], ...] = (
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
+# Never kept in the text: C0 controls but tab, newline, CR, VT and form feed (a page break in
+# pdftotext output), DEL and the C1 controls (ESC sequences could retitle or clear a terminal).
+_STRIP = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+_REPLACEMENT = "\ufffd"
+_MAX_LINE_NOTES = 20  # damaged lines named one by one; beyond that one note sums them up
 
 
 @dataclass(frozen=True)
@@ -67,15 +73,22 @@ def _zip_kind(data: bytes) -> SourceFormat:
 
 
 def decode_text(data: bytes, path: str) -> tuple[str, str]:
-    """The text and the name of its encoding; binary junk raises UnusableInput."""
+    """The text and the name of its encoding; binary junk raises UnusableInput.
+
+    A text with a few bytes that do not decode (a damaged copy, a cut in the middle of a
+    character) is still read: those bytes become U+FFFD, which ``_document`` turns into notes
+    naming the lines, so a reviewer sees what is damaged instead of losing the whole report."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
+        return data.decode("utf-16", errors="replace"), "utf-16"
     if b"\x00" in data[:4096]:
         raise UnusableInput(path, "不是文本文件（含二进制数据）")
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
         pass
+    damaged = _mostly_decodes(data, "utf-8-sig")
+    if damaged is not None:
+        return damaged, "utf-8"
     best = from_bytes(data, cp_isolation=list(_CHINESE_ENCODINGS)).best()
     if best is not None and best.encoding:
         text = str(best)
@@ -86,7 +99,22 @@ def decode_text(data: bytes, path: str) -> tuple[str, str]:
             return data.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
+    for encoding in ("gb18030", "big5"):
+        damaged = _mostly_decodes(data, encoding)
+        if damaged is not None:
+            return damaged, encoding
     raise UnusableInput(path, "无法识别文本编码（既不是 UTF-8，也不是 GBK/GB18030 或 Big5）")
+
+
+def _mostly_decodes(data: bytes, encoding: str) -> str | None:
+    """The text when all but a few bytes decode in ``encoding`` (damage, not another encoding:
+    GBK read as UTF-8 fails on nearly every Chinese character, a damaged UTF-8 file on a few)."""
+    text = data.decode(encoding, errors="replace")
+    bad = text.count(_REPLACEMENT)
+    chinese = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    if chinese >= 20 and bad <= max(8, chinese // 50):
+        return text
+    return None
 
 
 def read_text(text: str, path: str = "<text>", encoding: str | None = None) -> Document:
@@ -99,13 +127,16 @@ def read_document(path: Path) -> Document:
     """Read a file; raises UnusableInput with a reason a person can act on."""
     name = str(path)
     try:
+        if path.is_file():  # not for pipes and devices: their size says nothing
+            limits.check_file_size(name, path.stat().st_size)
         data = path.read_bytes()
     except FileNotFoundError:
         raise UnusableInput(name, "文件不存在") from None
     except IsADirectoryError:
         raise UnusableInput(name, "这是一个目录，不是文件") from None
     except OSError as exc:
-        raise UnusableInput(name, f"无法读取文件（{exc.strerror}）") from None
+        raise UnusableInput(name, f"无法读取文件（{exc.strerror or type(exc).__name__}）") from None
+    limits.check_file_size(name, len(data))
     if not data.strip():
         raise UnusableInput(name, "文件为空")
     fmt = sniff_format(data)
@@ -118,25 +149,56 @@ def read_document(path: Path) -> Document:
         lines, pages = read_pdf(path, data)
         return _lines_document(name, data, fmt, lines, f"{pages} 页")
     if fmt == "docx":
-        return _lines_document(name, data, fmt, read_docx(name, data))
+        return _lines_document(name, data, fmt, _read_word(name, data))
     if fmt == "doc":
-        return _lines_document(name, data, fmt, read_docx(name, convert_to_docx(path)))
+        if data.startswith(b"PK"):  # an OpenDocument text: a zip package like DOCX
+            limits.check_package(name, data, "ODT")
+        return _lines_document(name, data, fmt, _read_word(name, convert_to_docx(path)))
     if fmt == "image":
         return _lines_document(name, data, fmt, read_image(name, data), "1 张图片（OCR）")
     raise UnusableInput(name, "是压缩包或未知的二进制格式，不是报告文件")
 
 
+def _read_word(name: str, data: bytes) -> list[SourceLine]:
+    """DOCX bytes checked as a package first (size, deflate data, no entities), then read;
+    XML that lxml rejects (malformed, nested too deep) is a damaged file, not a crash."""
+    from lxml import etree
+
+    limits.check_package(name, data, "Word")
+    try:
+        return read_docx(name, data)
+    except etree.XMLSyntaxError as exc:
+        problem = "元素嵌套过深" if "depth" in str(exc).lower() else f"XML 格式错误，第 {exc.lineno} 行"
+        raise UnusableInput(name, f"Word 文件已损坏（{problem}）") from None
+    except (etree.LxmlError, zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, AttributeError,
+            IndexError, TypeError, NotImplementedError) as exc:  # python-docx on a package it does not expect
+        raise UnusableInput(name, f"不是有效的 Word（.docx）文件（{type(exc).__name__}）") from None
+    except RecursionError:
+        raise UnusableInput(name, "Word 文件已损坏（元素嵌套过深）") from None
+
+
 def read_image(name: str, data: bytes) -> list[SourceLine]:
     """A photographed or scanned page (PNG, JPEG): OCR rows as lines."""
-    from PIL import Image, UnidentifiedImageError
+    import warnings
+
+    from PIL import Image
 
     from nianbao.ingest.ocr import ocr_rows
 
     try:
-        image = Image.open(io.BytesIO(data))
-        image.load()
-    except (UnidentifiedImageError, OSError) as exc:
-        raise UnusableInput(name, f"图片无法打开（{type(exc).__name__}）") from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit decides
+            image = Image.open(io.BytesIO(data))
+            limits.check_pixels(name, image.width, image.height)
+            image.load()
+    except UnusableInput:
+        raise
+    except Image.DecompressionBombError:
+        raise UnusableInput(name, limits.exceeded(limits.IMAGE_MPX, "图片像素过多")) from None
+    except MemoryError:
+        raise UnusableInput(name, "图片过大，内存不足以打开") from None
+    except Exception as exc:  # Pillow raises many kinds (OSError, SyntaxError, struct.error …) on a damaged image
+        raise UnusableInput(name, f"图片无法打开（已损坏：{type(exc).__name__}）") from None
     rows = ocr_rows(image, name)
     return [SourceLine("\t".join(row.cells) if row.numeric else row.cells[0], "图片（OCR）", tuple(row.notes))
             for row in rows]
@@ -153,7 +215,10 @@ def _html_document(name: str, data: bytes) -> Document:
             text = None
     if text is None:
         text, encoding = decode_text(data, name)
-    lines, properties = read_html(name, text)
+    try:
+        lines, properties = read_html(name, text)
+    except RecursionError:
+        raise UnusableInput(name, limits.exceeded(limits.DEPTH, "网页元素嵌套过深")) from None
     document = _lines_document(name, data, "html", lines)
     document.source.encoding = encoding
     document.source.properties = properties
@@ -172,6 +237,7 @@ def _lines_document(name: str, data: bytes, fmt: SourceFormat, lines: list[Sourc
     document = _document(name, data, fmt, text, None)
     document.source.extent = extent
     notes = tuple((number, note) for number, line in enumerate(lines, start=1) for note in line.notes)
+    notes = tuple(sorted((*notes, *document.notes)))
     return Document(source=document.source, text=document.text, places=tuple(line.place for line in lines),
                     notes=notes)
 
@@ -180,5 +246,29 @@ def _document(path: str, data: bytes, fmt: SourceFormat, text: str, encoding: st
     control = len(_CONTROL.findall(text))
     if control > max(8, len(text) // 100):
         raise UnusableInput(path, "不是文本文件（含大量控制字符）")
-    source = SourceInfo(path=path, sha256=hashlib.sha256(data).hexdigest(), format=fmt, encoding=encoding)
-    return Document(source=source, text=to_simplified(text))
+    notes = _damage_notes(text, encoding)
+    if control or _STRIP.search(text):
+        text = _STRIP.sub("", text)
+    source = SourceInfo(path=safe_name(path), sha256=hashlib.sha256(data).hexdigest(), format=fmt,
+                        encoding=encoding)
+    return Document(source=source, text=to_simplified(text), notes=notes)
+
+
+def _damage_notes(text: str, encoding: str | None) -> tuple[tuple[int, str], ...]:
+    """One note per line with undecodable bytes (shown as U+FFFD) or control characters."""
+    if _REPLACEMENT not in text and not _STRIP.search(text):
+        return ()
+    damaged: list[tuple[int, str]] = []
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for number, line in enumerate(lines, start=1):
+        bad, control = line.count(_REPLACEMENT), len(_STRIP.findall(line))
+        if bad:
+            damaged.append((number, f"第{number}行有 {bad} 处字节无法按 {encoding or '原编码'} 解码，"
+                                    "已替换为“\ufffd”，请对照原件核实"))
+        elif control:
+            damaged.append((number, f"第{number}行含 {control} 个控制字符，已删除"))
+    if len(damaged) > _MAX_LINE_NOTES:
+        rest = len(damaged) - _MAX_LINE_NOTES
+        summary = (damaged[_MAX_LINE_NOTES][0], f"另有 {rest} 行有无法解码的字节或控制字符")
+        damaged = [*damaged[:_MAX_LINE_NOTES], summary]
+    return tuple(damaged)

@@ -96,9 +96,18 @@ class WorkbookError(ValueError):
     """A workbook that is not one of ours, or holds something that is not a number."""
 
 
-def read_workbook(data: bytes) -> ReportData:
+def read_workbook(data: bytes, blanks: list[str] | None = None) -> ReportData:
+    """The report data of a filled workbook; ``blanks`` (when given) receives the places
+    (``表三!C7``) of the value cells left empty, so a half-filled workbook is never taken silently."""
     from openpyxl import load_workbook
 
+    from nianbao.errors import UnusableInput
+    from nianbao.ingest.limits import check_package
+
+    try:
+        check_package("", data, "Excel")  # size before unpacking, damaged data, no entity declarations
+    except UnusableInput as exc:
+        raise WorkbookError(exc.reason) from None
     try:
         book = load_workbook(io.BytesIO(data), data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on a file that is not a workbook
@@ -116,9 +125,19 @@ def read_workbook(data: bytes) -> ReportData:
         raise WorkbookError(f"报告年度“{fields['year']}”不是年份") from None
     template = load_template(template_for_year(year))
     values: dict[str, Number | None] = {}
+    places: dict[str, str] = {}
     for key, sheet_name, coordinate in book[KEYS_SHEET].iter_rows(values_only=True):
-        values[str(key)] = _number(book[str(sheet_name)][str(coordinate)].value, f"{sheet_name}!{coordinate}")
+        if str(sheet_name) not in book.sheetnames:
+            raise WorkbookError(f"工作簿缺少工作表“{sheet_name}”")
+        places[str(key)] = f"{sheet_name}!{coordinate}"
+        try:
+            cell = book[str(sheet_name)][str(coordinate)]
+        except (ValueError, KeyError, TypeError):
+            raise WorkbookError(f"_keys 表中的单元格地址“{coordinate}”无效") from None
+        values[str(key)] = _number(cell.value, places[str(key)])
     _fill_uncalculated_sums(values, template)
+    if blanks is not None:
+        blanks.extend(places[key] for key, value in values.items() if value is None)
     prose = {n: str(fields[n]) for n in ("一", "五", "六") if fields.get(n)}
     fee = _number(fields.get("fee_wan"), "信息处理费")
     return ReportData.model_validate({"meta": {"year": year, "agency": str(fields["agency"]).strip()},

@@ -11,7 +11,7 @@ import html
 import io
 import os
 from collections.abc import Callable
-from pathlib import Path
+from functools import lru_cache
 from typing import Any, Literal
 
 from nianbao.render.model import Block, Grid
@@ -65,19 +65,24 @@ def _html_table(grid: Grid) -> str:
     return "\n".join(parts)
 
 
+def _md(text: str) -> str:
+    """Text for Markdown, which passes HTML through: markup from the data is shown, never run."""
+    return html.escape(text, quote=False)
+
+
 def write_markdown(blocks: list[Block]) -> bytes:
     out: list[str] = []
     for block in blocks:
         if block.kind == "title":
-            out += [f"# {block.text}", ""]
+            out += [f"# {_md(block.text)}", ""]
         elif block.kind == "heading":
-            out += [f"## {block.text}", ""]
+            out += [f"## {_md(block.text)}", ""]
         elif block.kind == "paragraph":
-            out += [block.text, ""]
+            out += [_md(block.text), ""]
         elif block.grid is not None:
             board = block.grid.expanded()
             for index, row in enumerate(board):
-                out.append("| " + " | ".join((c.text if c else "").replace("|", "｜") for c in row) + " |")
+                out.append("| " + " | ".join(_md(c.text if c else "").replace("|", "｜") for c in row) + " |")
                 if index == 0:
                     out.append("|" + "---|" * block.grid.width)
             out.append("")
@@ -178,10 +183,37 @@ def write_pdf(blocks: list[Block]) -> bytes:
     return buffer.getvalue()
 
 
-# CJK fonts to embed, first found wins; NIANBAO_CJK_FONT names another (.ttf/.ttc).
+# CJK fonts to embed, first usable one wins; NIANBAO_CJK_FONT names another (.ttf/.ttc). Only
+# TrueType outlines can be embedded: Noto CJK's .ttc has CFF outlines, which reportlab refuses,
+# so such a font is passed over (it stays listed for a future reportlab that takes it).
 CJK_FONT_PATHS = ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
                   "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+                  "/usr/share/fonts/truetype/arphic/uming.ttc",
+                  "/usr/share/fonts/truetype/arphic/ukai.ttc",
+                  "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
                   "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+
+
+def cjk_font_file() -> str | None:
+    """The first CJK font file reportlab can embed (NIANBAO_CJK_FONT first), or None."""
+    for path in filter(None, [os.environ.get("NIANBAO_CJK_FONT", ""), *CJK_FONT_PATHS]):
+        if _embeddable(path, os.path.getmtime(path) if os.path.isfile(path) else 0.0):
+            return path
+    return None
+
+
+@lru_cache(maxsize=32)
+def _embeddable(path: str, mtime: float) -> bool:
+    """Whether reportlab takes the font (TrueType outlines); loading a CJK font costs a second."""
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if not mtime:
+        return False
+    try:
+        TTFont("nianbao-probe", path, subfontIndex=0)
+    except Exception:  # TTFError (CFF outlines, not a font at all) or a damaged file
+        return False
+    return True
 
 
 def _pdf_font(pdfmetrics: Any, cid_font: Any) -> str:
@@ -191,12 +223,12 @@ def _pdf_font(pdfmetrics: Any, cid_font: Any) -> str:
     from reportlab.pdfbase.ttfonts import TTFont
 
     registered = pdfmetrics.getRegisteredFontNames()
-    candidates = [os.environ.get("NIANBAO_CJK_FONT", ""), *CJK_FONT_PATHS]
-    for path in filter(None, candidates):
-        if Path(path).is_file():
-            if "nianbao-cjk" not in registered:
-                pdfmetrics.registerFont(TTFont("nianbao-cjk", path, subfontIndex=0))
-            return "nianbao-cjk"
+    if "nianbao-cjk" in registered:
+        return "nianbao-cjk"
+    path = cjk_font_file()
+    if path is not None:
+        pdfmetrics.registerFont(TTFont("nianbao-cjk", path, subfontIndex=0))
+        return "nianbao-cjk"
     if "STSong-Light" not in registered:
         pdfmetrics.registerFont(cid_font("STSong-Light"))
     return "STSong-Light"
