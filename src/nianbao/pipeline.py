@@ -15,6 +15,7 @@ from nianbao.extract.meta import extract_meta
 from nianbao.extract.tables import read_table
 from nianbao.ingest import Document, read_document
 from nianbao.layout.lines import Line, split_lines
+from nianbao.layout.reflow import reflow
 from nianbao.layout.sections import find_sections, strip_enumerator
 from nianbao.layout.tokens import Token, line_tokens
 from nianbao.models import Cell, Fact, Report, Section
@@ -30,7 +31,7 @@ def parse_file(path: Path | str) -> Report:
 
 
 def parse_document(document: Document) -> Report:
-    lines = split_lines(document.text, document.places)
+    lines = reflow(split_lines(document.text, document.places))
     sections = find_sections(lines, _table_labels())
     meta = extract_meta(lines, sections)
     if meta.published is None:
@@ -61,7 +62,7 @@ def parse_document(document: Document) -> Report:
     facts.extend(Fact(kind="low_confidence", line=line, detail={"note": note}) for line, note in document.notes)
     report = Report(source=document.source, meta=meta, values=values, cells=cells, sections=sections, facts=facts)
     report.findings = run_checks(report, lines)
-    if document.places:
+    if document.places or (lines and lines[0].place):  # a reflowed text names its source lines too
         _add_places(report, lines)
     return report
 

@@ -81,6 +81,10 @@ def cell_count(context: Context) -> Iterator[Finding]:
         yield this.finding(f"无法确定 {names} 的数值（有 {fact.detail.get('readings')} 种读法），已置空",
                            keys=fact.keys, line=fact.line, severity="warning")
     for fact in _facts(context, "unmapped_values"):
+        if fact.detail.get("reason") == "no_key":  # a provincial indicator the template has no field for
+            yield this.finding(f"“{fact.detail.get('label')}”不是模板指标，其数字（{fact.detail.get('raw')}）未计入",
+                               keys=fact.keys, line=fact.line, severity="info")
+            continue
         yield this.finding(f"无法归入任何一行的数字：{fact.detail.get('raw')}", keys=fact.keys, line=fact.line,
                            severity="warning")
 

@@ -55,7 +55,7 @@ class LabelMatcher:
     def __init__(self, table: TableSpec) -> None:
         self.table = table
         self.labels: list[RowLabel] = []
-        for index, (block, row) in enumerate(table.rows()):
+        for index, (block, row) in enumerate(table.rows(unmapped=True)):
             canonical = norm_label(row.label)
             stripped = strip_enumerator(canonical)
             bare = stripped if stripped != canonical and len(stripped) >= BARE_MIN else None

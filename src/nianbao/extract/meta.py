@@ -32,11 +32,12 @@ def extract_meta(lines: list[Line], sections: list[Section]) -> Meta:
 
 
 def _title(top: list[Line]) -> tuple[str | None, int | None]:
-    """The short line at the top that says 报告, with the issuer's line above it when the
-    title is printed on two lines."""
+    """The short line at the top that says 报告, with the line above it when the title is
+    printed on two lines (the issuer above, or a title wrapped mid-word: …工作年 / 度报告).
+    A crawler's field name before it (标题：) is not part of the title."""
     short: list[Line] = []
-    for line in top[:6]:
-        text = line.text.strip()
+    for line in top[:8]:
+        text = _CRAWLER_FIELD.sub("", line.text.strip())
         if len(text) > MAX_TITLE_LINE or "。" in text:
             break
         if _DATE.search(text) and not _REPORT_WORD.search(text):
@@ -44,10 +45,15 @@ def _title(top: list[Line]) -> tuple[str | None, int | None]:
         short.append(line)
         if _REPORT_WORD.search(text):
             own = _nospace(text)
-            if len(short) >= 2 and _looks_like_issuer(short[-2].text):
-                return _nospace(short[-2].text) + own, short[-2].number
+            above = _nospace(_CRAWLER_FIELD.sub("", short[-2].text.strip())) if len(short) >= 2 else ""
+            if above and (_looks_like_issuer(above) or ("信息公开" in above and "信息公开" not in own)):
+                return above + own, short[-2].number
             return own, line.number
     return None, None
+
+
+# What a crawler writes before the page's title: 标题: / 题目： / title:
+_CRAWLER_FIELD = re.compile(r"^(?:标题|题目|文章标题|title|Title)\s*[:：]\s*")
 
 
 def _nospace(text: str) -> str:

@@ -90,15 +90,18 @@ def _bind(spec: IdentitySpec, anchor: str, placeholder: str) -> Identity:
                     infer=spec.infer, anchor=anchor)
 
 
-def propagate(values: Values, identities: Iterable[Identity]) -> dict[str, Amount]:
+def propagate(values: Values, identities: Iterable[Identity], hold: frozenset[str] = frozenset()) -> dict[str, Amount]:
     """Fill every blank the identities force; returns the keys filled (``values`` is updated).
 
     Two deductions, repeated to a fixed point: an identity with one unknown gives it; an
     identity whose unknowns are all on one side with nothing left to share makes them all 0.
     A deduction that would be negative is not made (the table contradicts itself there).
-    Every key of the identities must be a key of ``values`` (None when blank).
+    Every key of the identities must be a key of ``values`` (None when blank). ``hold`` are cells
+    the report printed but that could not be read: never filled, so an identity holding one
+    deduces nothing (what the report printed there may differ from what the others imply).
     """
-    usable = [identity for identity in identities if identity.infer]
+    held = {k for k in hold if values.get(k) is None}
+    usable = [identity for identity in identities if identity.infer and identity.keys_set.isdisjoint(held)]
     unknown = {k for k, v in values.items() if v is None}
     filled: dict[str, Amount] = {}
     changed = True

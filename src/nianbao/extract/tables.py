@@ -95,7 +95,7 @@ def _consume(tokens: list[Token], i: int, width: int) -> tuple[list[Token], int]
         line = tokens[i].line
         while i < len(tokens) and tokens[i].kind != "text" and tokens[i].line == line:
             numbers.append(tokens[i])
-            cells += len(tokens[i].raw) if tokens[i].fused else 1
+            cells += _capacity([tokens[i]])
             i += 1
         if cells >= width:
             break
@@ -113,7 +113,8 @@ def _choose_columns(table: TableSpec, matcher: LabelMatcher, tokens: list[Token]
                 continue
             base = len(block.columns)
             reads, _ = walk(matcher, tokens, chosen)
-            widths = Counter(len(r.numbers) for r in reads if r.label and r.label.block is block)
+            # a run of digits glued together may hold the extra cell too (条346085376: 3460 | 85376)
+            widths = Counter(min(_capacity(r.numbers), base + 1) for r in reads if r.label and r.label.block is block)
             if widths[base + 1] <= widths[base]:
                 continue
             best: tuple[int, list[ColumnSpec]] | None = None
@@ -126,6 +127,11 @@ def _choose_columns(table: TableSpec, matcher: LabelMatcher, tokens: list[Token]
             if best is not None:
                 chosen[block.label] = best[1]
     return chosen
+
+
+def _capacity(numbers: list[Token]) -> int:
+    """How many cells the printed numbers may stand for (a glued run, one per digit)."""
+    return sum(len(t.raw) if t.fused else 1 for t in numbers)
 
 
 def _layout_score(table: TableSpec, reads: list[RowRead], block_label: str, layout: list[ColumnSpec]) -> int:
@@ -163,6 +169,12 @@ def _settle_rows(table: TableSpec, matcher: LabelMatcher, reads: list[RowRead], 
                                      detail={"raw": " ".join(t.raw for t in read.numbers)}))
             continue
         label = read.label
+        if label.row.unmapped:  # a known row with no key: its numbers are reported, never stored
+            seen.add(label.index)
+            result.facts.append(Fact(kind="unmapped_values", line=read.numbers[0].line,
+                                     detail={"raw": " ".join(t.raw for t in read.numbers), "label": label.row.label,
+                                             "reason": "no_key"}))
+            continue
         if label.index in assigned:
             result.facts.append(Fact(kind="unmapped_values", line=read.numbers[0].line,
                                      keys=[label.row.key], detail={"raw": " ".join(t.raw for t in read.numbers),
@@ -171,17 +183,17 @@ def _settle_rows(table: TableSpec, matcher: LabelMatcher, reads: list[RowRead], 
         seen.add(label.index)
         assigned.add(label.index)
         next_buffer = reads[position + 1].buffer if position + 1 < len(reads) else trailing
-        variant = _label_variant(read, next_buffer)
+        variant = _label_variant(read, next_buffer) if table.flag_variants else None
         if variant is not None:
             result.facts.append(variant)
-        pending.append(_row_pending(table, label.row.key, row_keys(label), read, result))
+        pending.append(_row_pending(table, label.row.key, row_keys(label), read, result, columns[label.block.label]))
     for hit in matcher.hits(trailing):
         if hit.kind != "prefix":
             seen.add(hit.label.index)
 
     present: set[str] = set()
     for label in matcher.labels:
-        if table.optional_rows and label.index not in seen:
+        if label.row.unmapped or (table.optional_rows and label.index not in seen):
             continue
         if label.row.extra and label.index not in assigned:
             continue
@@ -211,7 +223,8 @@ def _column_variants(table: TableSpec, columns: dict[str, list[ColumnSpec]], tok
     return facts
 
 
-def _row_pending(table: TableSpec, place: str, keys: list[str], read: RowRead, result: TableRead) -> _Pending:
+def _row_pending(table: TableSpec, place: str, keys: list[str], read: RowRead, result: TableRead,
+                 columns: list[ColumnSpec] | None = None) -> _Pending:
     """``place`` names the row (or the whole flat table) in the facts."""
     reading = readings(read.numbers, len(keys))
     line = read.numbers[0].line
@@ -220,7 +233,26 @@ def _row_pending(table: TableSpec, place: str, keys: list[str], read: RowRead, r
                                  detail={"printed": reading.printed, "expected": reading.expected,
                                          "split": reading.split,
                                          "raw": " ".join(t.raw for t in read.numbers)}))
-    return _Pending(keys=keys, candidates=_consistent(reading, keys, table), line=line)
+    candidates = _consistent(reading, keys, table)
+    floors = _column_floors(columns) if columns else []
+    if floors:
+        candidates = [c for c in candidates if _above_floors(c, floors)]
+    return _Pending(keys=keys, candidates=candidates, line=line)
+
+
+def _column_floors(columns: list[ColumnSpec]) -> list[tuple[int, int]]:
+    """(index, index of the column it is never less than) for the row's columns that have one."""
+    position = {column.key: i for i, column in enumerate(columns)}
+    return [(i, position[column.at_least]) for i, column in enumerate(columns)
+            if column.at_least is not None and column.at_least in position]
+
+
+def _above_floors(candidate: Candidate, floors: list[tuple[int, int]]) -> bool:
+    for high, low in floors:
+        a, b = candidate[high].value, candidate[low].value
+        if a is not None and b is not None and a < b:
+            return False
+    return True
 
 
 def _consistent(reading: Reading, keys: list[str], table: TableSpec) -> list[Candidate]:
@@ -258,6 +290,7 @@ def _settle(table: TableSpec, present: set[str], pending: list[_Pending], result
     printed: dict[str, Slot] = {}
     inferred_here: set[str] = set()
     ambiguous = []
+    undecided: list[tuple[_Pending, list[str]]] = []  # printed rows no reading decides, with their open keys
     for item in pending:
         if len(item.candidates) == 1 or len({tuple([s.value for s in c]) for c in item.candidates}) == 1:
             _apply(item.keys, item.candidates[0], values, printed)
@@ -288,10 +321,11 @@ def _settle(table: TableSpec, present: set[str], pending: list[_Pending], result
                 inferred_here.add(key)
             agreed.append(key)
         if len(agreed) < len(item.keys):
+            undecided.append((item, [k for k in item.keys if k not in agreed]))
             result.facts.append(Fact(kind="ambiguous_split", keys=[k for k in item.keys if k not in agreed],
                                      line=item.line, detail={"readings": len(outcomes)}))
     inferred = {k: v for k, v in values.items() if k in inferred_here and v is not None}
-    inferred.update(propagate(values, identities))
+    inferred.update(propagate(values, identities, _unconfirmed(values, identities, undecided)))
     result.values = values
     for key, slot in printed.items():
         token = slot.token
@@ -304,6 +338,25 @@ def _settle(table: TableSpec, present: set[str], pending: list[_Pending], result
     for key, value in inferred.items():
         if key not in printed:
             result.cells[key] = Cell(key=key, value=to_plain(value), inferred=True)
+
+
+def _unconfirmed(values: dict[str, Amount | None], identities: list[Identity],
+                 undecided: list[tuple[_Pending, list[str]]]) -> frozenset[str]:
+    """The open cells of printed rows that the identities may not fill: those where what the
+    other rows imply is none of the row's own readings (the report printed something else
+    there, or digits that cannot be cut as the rest implies)."""
+    if not undecided:
+        return frozenset()
+    trial = dict(values)
+    propagate(trial, identities)
+    held: set[str] = set()
+    for item, open_keys in undecided:
+        implied = [trial.get(k) for k in item.keys]
+        if None in implied or not any(
+                all(slot.token is None or slot.value == value for slot, value in zip(candidate, implied, strict=True))
+                for candidate in item.candidates):
+            held.update(open_keys)
+    return frozenset(held)
 
 
 def _apply(keys: list[str], candidate: Candidate, values: dict[str, Amount | None],

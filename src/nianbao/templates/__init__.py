@@ -30,6 +30,7 @@ class ColumnSpec(_Spec):
     signed: bool = False  # 本年增/减 may be negative
     after: tuple[str, ...] = ()  # extra columns: the column keys it may follow
     group: str | None = None  # a merged header above it (法人或其他组织)
+    at_least: str | None = None  # the column of the same row this one is never less than (累计 ≥ 本年度)
 
 
 class RowSpec(_Spec):
@@ -40,6 +41,9 @@ class RowSpec(_Spec):
     extra: bool = False  # printed by some reports only (subtotals); absent unless printed
     groups: tuple[str, ...] = ()  # merged parent labels beside it, outermost first (三、本年度办理结果)
     heading: str | None = None  # a group heading printed as its own row just before it (legacy)
+    # A row some issuers print that has no key of its own (信函、传真申请数 merged): known so that
+    # its numbers are never taken for a neighbour's, reported as unmapped, never stored.
+    unmapped: bool = False
 
 
 class BlockSpec(_Spec):
@@ -84,9 +88,13 @@ class TableSpec(_Spec):
     blocks: tuple[BlockSpec, ...]
     identities: tuple[IdentitySpec, ...] = ()
     bounds: tuple[BoundSpec, ...] = ()
+    # Whether a row printed in one of its ``variants`` is a deviation worth a finding. The legacy
+    # 统计表 had no single national wording (each province printed its own), so it is not.
+    flag_variants: bool = True
 
-    def rows(self) -> list[tuple[BlockSpec, RowSpec]]:
-        return [(block, row) for block in self.blocks for row in block.rows]
+    def rows(self, *, unmapped: bool = False) -> list[tuple[BlockSpec, RowSpec]]:
+        """The rows with a key; ``unmapped=True`` adds the known rows that have none (for reading)."""
+        return [(block, row) for block in self.blocks for row in block.rows if unmapped or not row.unmapped]
 
     def column_keys(self) -> list[str]:
         """Every column key a row of this table may have, extra columns included."""
@@ -112,6 +120,9 @@ class Template(_Spec):
     fingerprints: tuple[str, ...]
     sections: tuple[SectionSpec, ...]
     tables: tuple[TableSpec, ...] = Field(default=())
+    # Section titles printed by reports of this template beyond ``sections`` (legacy reports had
+    # no fixed sections): used to find headings in text that runs them together.
+    headings: tuple[str, ...] = ()
 
     def table(self, table_id: str) -> TableSpec | None:
         return next((t for t in self.tables if t.id == table_id), None)

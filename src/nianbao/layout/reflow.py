@@ -1,0 +1,268 @@
+"""Text read by its labels, not its lines: a page saved by a crawler runs the whole report into
+one line (or a few), headings, labels and numbers glued together. This stage cuts such a line
+back into the lines the report printed, at the anchors the templates know:
+
+* section headings (every template's titles and the ``headings`` legacy reports printed),
+  matched exactly or, for misprints such as 行政法复议, closely;
+* table rows: inside a run of at least ``MIN_ROWS`` row labels each followed by nothing but
+  numbers, a line starts at every row, block and group label of the templates;
+* web chrome and a crawler's fields (``【打印】``, ``当前位置``, ``发布时间：``), so that chrome
+  is its own line and no longer takes the report with it.
+
+A row's numbers stay as printed: one run of digits is kept glued to its label (the table
+reader cuts it where the identities allow), several numbers apart go into a cell of their own.
+Each new line keeps its place: the source line and the character where it starts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from nianbao.layout.lines import CHROME_MARKERS, Line, is_chrome
+from nianbao.normalize import UNITS, clean_text
+from nianbao.templates import all_templates
+
+LONG_LINE = 300  # a shorter line is never a run-together page
+MIN_ROWS = 3  # so many numeric rows in a run before a stretch of text is taken for a table
+_CN = "一二三四五六七八九十"
+_HEADING_START = re.compile(rf"([{_CN}]{{1,2}})\s*[、.．]\s*")
+_NUMERIC_TAIL = re.compile(r"^[\d\s.,+\-−/—–]*$")
+_ONE_RUN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*$")
+_FIELD_CUTS = ("发布时间:", "发布日期:", "来源:", "信息来源:", "浏览次数", "【字体", "当前位置", "您当前的位置")
+_TAIL_PREFIX = re.compile("^(?:" + "|".join(sorted(map(re.escape, UNITS), key=len, reverse=True)) + ")")
+_TAIL_SUFFIX = re.compile(r"(?:其中\s*[:：]?|\d[.、])\s*$")
+_QUOTE_CLASS = "[\"'“”‘’「」]?"
+
+
+@dataclass(frozen=True)
+class _Anchors:
+    headings: tuple[str, ...]  # cleaned section titles, no whitespace
+    heading_exact: re.Pattern[str]
+    labels: re.Pattern[str]  # every row, block and group label of a table read by rows
+    chrome: re.Pattern[str]
+
+
+def reflow(lines: list[Line]) -> list[Line]:
+    """The lines with every run-together line cut at its anchors, renumbered; unchanged (the same
+    list) when no line needs it."""
+    if not any(len(line.text) > LONG_LINE and not line.blank for line in lines):
+        return lines
+    anchors = _anchors()
+    pieces_of = {line.number: _cut(line.text, anchors) for line in lines if len(line.text) > LONG_LINE}
+    if all(len(pieces) <= 1 for pieces in pieces_of.values()):
+        return lines
+    out: list[Line] = []
+    for line in lines:
+        pieces = pieces_of.get(line.number)
+        if not pieces or len(pieces) <= 1:
+            out.append(Line(len(out) + 1, line.raw, line.text, line.chrome, line.blank,
+                            line.place or f"原文第{line.number}行"))
+            continue
+        for start, raw, text in pieces:
+            place = f"{line.place + '，' if line.place else '原文'}第{line.number}行第{start + 1}字起"
+            out.append(Line(len(out) + 1, raw, text, is_chrome(text), not text.strip(), place))
+    return out
+
+
+def _cut(text: str, anchors: _Anchors) -> list[tuple[int, str, str]]:
+    """(start, raw piece, reading text) for each line the text holds."""
+    cuts = {0, *_heading_cuts(text, anchors), *(m.start() for m in anchors.chrome.finditer(text))}
+    ordered = sorted(cuts)
+    rows: dict[int, int] = {}  # row start → where its label ends
+    for start, end in zip(ordered, [*ordered[1:], len(text)], strict=True):
+        rows.update(_row_cuts(text, start, end, anchors))
+    ordered = sorted(cuts | set(rows))
+    pieces = []
+    for start, end in zip(ordered, [*ordered[1:], len(text)], strict=True):
+        raw = text[start:end]
+        if not raw.strip():
+            continue
+        reading = _row_text(text[start:rows[start]], text[rows[start]:end]) if start in rows else _loose(raw)
+        pieces.append((start, raw, reading))
+    return pieces
+
+
+def _heading_cuts(text: str, anchors: _Anchors) -> list[int]:
+    """A cut before each section heading and one after its title (the heading is a line of its own)."""
+    cuts: list[int] = []
+    for found in _HEADING_START.finditer(text):
+        start = found.start()
+        before = text[start - 1] if start else " "
+        if start and not (before.isspace() or before in "。;;!！?？)）]】" or before.isdigit()):
+            continue
+        title_end = _title_end(text, found.end(), anchors)
+        if title_end is not None:
+            cuts.extend((start, title_end))
+    return cuts
+
+
+def _title_end(text: str, start: int, anchors: _Anchors) -> int | None:
+    """Where a known section title that starts at ``start`` ends (exactly, or a close misprint)."""
+    window = text[start:start + 60]
+    squeezed, offsets = _squeeze(window)
+    exact = anchors.heading_exact.match(squeezed)
+    if exact:
+        return start + offsets[exact.end() - 1] + 1
+    best: tuple[float, int] | None = None
+    for title in anchors.headings:
+        if len(title) < 6 or squeezed[:2] != title[:2]:
+            continue
+        for size in range(len(title) - 2, len(title) + 3):
+            if size > len(squeezed):
+                break
+            score = _dice(squeezed[:size], title)
+            if score >= 0.8 and (best is None or score > best[0]):
+                best = (score, size)
+    return start + offsets[best[1] - 1] + 1 if best else None
+
+
+def _row_cuts(text: str, start: int, end: int, anchors: _Anchors) -> dict[int, int]:
+    """Row starts (→ label end) in ``text[start:end]``: the runs of labels followed by numbers only."""
+    squeezed, offsets = _squeeze(text[start:end])
+    found = [(m.start(), m.end()) for m in anchors.labels.finditer(squeezed)]
+    rows: dict[int, int] = {}
+    run: list[tuple[int, int]] = []
+    numeric = 0
+
+    def close() -> None:
+        if numeric >= MIN_ROWS:
+            rows.update((start + offsets[a], start + offsets[b - 1] + 1) for a, b in run)
+
+    for index, (a, b) in enumerate(found):
+        tail = squeezed[b: found[index + 1][0] if index + 1 < len(found) else len(squeezed)]
+        lead = _TAIL_SUFFIX.search(tail)  # 其中： before the next label belongs to it
+        if lead and index + 1 < len(found):
+            found[index + 1] = (b + lead.start(), found[index + 1][1])
+            tail = tail[:lead.start()]
+        kind = _tail_kind(tail)
+        if kind == "prose":
+            close()
+            run, numeric = [], 0
+            continue
+        run.append((a, b))
+        numeric += kind == "numbers"
+    close()
+    return rows
+
+
+def _tail_kind(tail: str) -> str:
+    """What follows a label up to the next: numbers, header words (no digits), or prose."""
+    core = _TAIL_SUFFIX.sub("", _TAIL_PREFIX.sub("", tail.strip())).strip()
+    if not core:
+        return "header"
+    if _NUMERIC_TAIL.match(core):
+        return "numbers" if any(ch.isdigit() for ch in core) else "header"
+    if any(ch.isdigit() for ch in core) or len(core) > 60 or "。" in core:
+        return "prose"
+    return "header"
+
+
+def _row_text(label: str, tail: str) -> str:
+    """A row as the table reader takes it: one run of digits glued to the label (and its unit),
+    several numbers in a cell of their own."""
+    label = label.strip()
+    unit = _TAIL_PREFIX.match(tail.strip())
+    head = unit.group() if unit else ""
+    rest = tail.strip()[len(head):]
+    run = _ONE_RUN.match(rest)
+    if run:
+        return f"{label}{head}{run.group(1)}"
+    if rest.strip() and _NUMERIC_TAIL.match(rest):
+        return f"{label}{head}\t{' '.join(rest.split())}"
+    return f"{label}{tail.rstrip()}"
+
+
+_TRAILING_NUMBERS = re.compile(r"(?:\s+[+\-]?\d+(?:\.\d+)?){3,}\s*$")
+
+
+def _loose(piece: str) -> str:
+    """A piece that is not a row: a header followed by numbers apart (表四 printed as one run of
+    fifteen) gets its numbers in a cell of their own; other text stays as it is."""
+    piece = piece.strip()
+    numbers = _TRAILING_NUMBERS.search(piece)
+    if numbers is None or "。" in piece or numbers.start() == 0:
+        return piece
+    return f"{piece[:numbers.start()].rstrip()}\t{' '.join(numbers.group().split())}"
+
+
+def _squeeze(text: str) -> tuple[str, list[int]]:
+    """The text without whitespace between two non-digits (labels and titles are matched
+    without it; digits apart stay apart), and each kept character's index in ``text``."""
+    chars: list[str] = []
+    offsets: list[int] = []
+    for index, ch in enumerate(text):
+        if ch.isspace():
+            before = chars[-1] if chars else ""
+            after = text[index + 1: index + 2]
+            if not (before.isdigit() and after.isdigit()):
+                continue
+        chars.append(ch)
+        offsets.append(index)
+    return "".join(chars), offsets
+
+
+def _dice(a: str, b: str) -> float:
+    pairs_a = {a[i:i + 2] for i in range(len(a) - 1)}
+    pairs_b = {b[i:i + 2] for i in range(len(b) - 1)}
+    if not pairs_a or not pairs_b:
+        return 0.0
+    return 2 * len(pairs_a & pairs_b) / (len(pairs_a) + len(pairs_b))
+
+
+@cache
+def _anchors() -> _Anchors:
+    titles: set[str] = set()
+    labels: set[str] = set()
+    table_titles: set[str] = set()
+    for template in all_templates():
+        for section in template.sections:
+            titles.update((section.title, *section.variants))
+        titles.update(template.headings)
+        for table in template.tables:
+            if table.section is None:
+                table_titles.add(table.title)
+            if table.layout != "rows":
+                continue
+            labels.update(table.group_labels)
+            labels.update(block.label for block in table.blocks)
+            for _, row in table.rows(unmapped=True):
+                labels.update((row.label, *row.variants))
+    headings = tuple(sorted({_plain(t) for t in titles}, key=len, reverse=True))
+    # A table title may carry the agency before it (七、平潭综合实验区政府信息公开情况统计表).
+    exact = "|".join([*map(re.escape, headings),
+                      *(rf"[^。,;:]{{0,30}}?{re.escape(_plain(t))}" for t in table_titles)])
+    label_pattern = "|".join(_label_pattern(label) for label in sorted(labels, key=lambda x: -len(_plain(x))))
+    chrome = "|".join(re.escape(clean_text(m)) for m in (*CHROME_MARKERS, *_FIELD_CUTS))
+    return _Anchors(headings=headings, heading_exact=re.compile(f"(?:{exact})"),
+                    labels=re.compile(label_pattern), chrome=re.compile(chrome))
+
+
+def _plain(text: str) -> str:
+    return "".join(clean_text(text).split())
+
+
+_ENUM = re.compile(rf"^(?:\((?P<pcn>[{_CN}]{{1,3}})\)、?|(?P<cn>[{_CN}]{{1,3}})[、.]"
+                   r"|(?P<num>\d{1,2})[.、]|\((?P<pnum>\d{1,2})\))")
+_QUOTES = set("\"'“”‘’「」")
+
+
+def _label_pattern(label: str) -> str:
+    """A label as printed in any enumerator style and with or without its quotes; the
+    enumerator may be left out when the rest is long enough to be unmistakable."""
+    plain = _plain(label)
+    enum = _ENUM.match(plain)
+    body = plain[enum.end():] if enum else plain
+    body_pattern = "".join(_QUOTE_CLASS if ch in _QUOTES else re.escape(ch) for ch in body)
+    if not enum:  # the report may number it all the same (其中：1、政府网站公开数)
+        return rf"(?:\d[.、]|\(\d\))?{body_pattern}" if len(body) >= 4 else body_pattern
+    if enum.group("pcn") or enum.group("cn"):
+        cn = enum.group("pcn") or enum.group("cn")
+        enum_pattern = rf"(?:\({cn}\)、?|{cn}[、.])"
+    else:
+        number = enum.group("num") or enum.group("pnum")
+        enum_pattern = rf"(?:{number}[.、]|\({number}\))"
+    if len(body.strip("\"'“”‘’「」")) >= 4:
+        return f"(?:{enum_pattern})?{body_pattern}"
+    return f"{enum_pattern}{body_pattern}"
