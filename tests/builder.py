@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from nianbao.check.registry import Context
+from nianbao.layout.lines import Line
+from nianbao.models import Cell, Meta, Report, SourceInfo
 from nianbao.templates import cell_key, load_template
 
 T3_COLUMNS = ["natural_person", "business", "research", "social_org", "legal_service", "other_org", "total"]
@@ -123,3 +126,14 @@ def report_text(
               "改进情况：下一步将加强业务培训，完善信息发布审核机制，丰富政策解读形式，不断提升政务公开工作质量。", "",
               "六、其他需要报告的事项", "", section_six, *(extra_bottom or [])]
     return "\n".join(lines) + "\n"
+
+
+def prose_context(values: dict[str, int | float | None], sentences: list[str], *, template: str = "2021",
+                  year: int = 2023, agency: str = "青川县示范局") -> Context:
+    """A checking context with these table values and these lines of running text, for the
+    unit tests of the rules on prose (no parsing: the rule sees exactly this)."""
+    report = Report(source=SourceInfo(path="test.txt", sha256="", format="txt"),
+                    meta=Meta(year=year, agency=agency, template=template),  # type: ignore[arg-type]
+                    values=values, cells=[Cell(key=k, value=v) for k, v in values.items()], sections=[])
+    lines = [Line(number=i, raw=s, text=s, chrome=False) for i, s in enumerate(sentences, start=1)]
+    return Context(report=report, lines=lines)

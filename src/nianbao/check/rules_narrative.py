@@ -1,8 +1,9 @@
 """Prose vs tables: a number or a "none" in the text that restates a table value must agree.
 
-Only sentences that unmistakably restate a table measure are compared (共受理政府信息公开申请
-N件, 未收到依申请公开, 行政复议N件, 制发规章N件); anything looser is left alone, because a
-false alarm costs a reviewer more than a missed restatement.
+The statements are read by meaning with the phrasings in ``templates/data/phrasings.toml``
+(check/prose.py); a figure is a contradiction only when no reading the template allows
+matches it, and figures of another scope are compared with what they scope or not at all,
+because a false alarm costs a reviewer more than a missed restatement.
 """
 
 from __future__ import annotations
@@ -11,28 +12,24 @@ import re
 from collections.abc import Iterator
 from decimal import Decimal
 
+from nianbao.check.phrasings import Measure, Phrasings, families, load_phrasings
+from nianbao.check.prose import Statement, read_statements
 from nianbao.check.registry import Context, rule, this_rule
+from nianbao.check.rules_text import percent_tolerance
 from nianbao.models import Finding
 
-_NO_REQUESTS = re.compile(r"(?:未|没有)(?:收到|受理|接到|发生)[^。；，]{0,8}?(?:依申请公开|政府信息公开申请)")
-_REQUESTS = re.compile(r"(?:收到|受理|办理|接收|接到)[^。；\d]{0,12}?(?:政府信息公开申请|依申请公开)"
-                       r"[^。；\d]{0,6}?(\d+)\s*件")
-_NO_REVIEW = re.compile(r"(?:未|没有)(?:发生|收到|出现)[^。；]{0,12}?行政复议")
-_NO_SUIT = re.compile(r"(?:未|没有)(?:发生|收到|出现)[^。；]{0,12}?行政诉讼")
-_REVIEW = re.compile(r"行政复议(?:案件|申请)?(?:共)?\s*(\d+)\s*(?:件|起)")
-_SUIT = re.compile(r"行政诉讼(?:案件)?(?:共)?\s*(\d+)\s*(?:件|起)")
-_ISSUED = re.compile(r"(?:制发|出台|印发)(?:了)?(?:[^。；，\d]{0,4}?)(规章|行政规范性文件|规范性文件)\s*(\d+)\s*件")
+_UNITS = {"legacy_proactive": "条"}
 
 
-# Every pattern above needs one of these words: lines without them are skipped cheaply.
-_CUES = re.compile("申请|行政复议|行政诉讼|规章|规范性文件")
-
-
-def _sum(context: Context, *keys: str) -> Decimal | None:
-    values = [context.numbers.get(k) for k in keys]
-    if any(v is None for v in values):
-        return None
-    return sum((v for v in values if v is not None), Decimal(0))
+def _reading_value(context: Context, keys: tuple[str, ...]) -> Decimal | None:
+    """The sum of the keys, or None when one is absent or blank."""
+    total = Decimal(0)
+    for key in keys:
+        value = context.numbers.get(key)
+        if value is None:
+            return None
+        total += value
+    return total
 
 
 def _doubt(context: Context, keys: list[str]) -> str:
@@ -42,66 +39,104 @@ def _doubt(context: Context, keys: list[str]) -> str:
     return ""
 
 
-@rule("narrative.mismatch", "warning", "正文所述数字与统计表不一致",
-      "正文复述表格数据（“共受理政府信息公开申请N件”“未收到依申请公开”“行政复议N件”“制发规章N件”）时，"
-      "应与表二、表三、表四一致；依申请公开的件数可对应本年新收、新收加上年结转或办理结果总计。")
+def _readings(context: Context, measure: Measure, suffix: str = "") -> list[tuple[str, Decimal, list[str]]]:
+    out = []
+    for reading in measure.readings:
+        keys = tuple(k + suffix for k in reading.keys)
+        value = _reading_value(context, keys)
+        if value is not None:
+            out.append((reading.name, value, list(keys)))
+    return out
+
+
+def _label(measure: Measure) -> str:
+    return measure.name.removesuffix("件数").removesuffix("数量").removesuffix("数")
+
+
+def _explanation() -> str:
+    return ("正文复述表格数据时应与统计表一致。按含义读取：计量对象（受理/收到/办结、现行有效/制发/废止、"
+            "予以公开及部分公开、无法提供、不予处理、复议/诉讼及其纠错/败诉）、范围（本机关；“全区”“全市”等更大"
+            "范围的数字不比较；“其中”之后的数字只须不超过其总数；“历年累计”对应统计表累计列）、单位和否定"
+            "（“未发生……纠错”不等于“未发生复议”）。依申请公开件数可对应本年新收、新收加上年结转或办理结果总计，"
+            "任一相符即不报告；约数（“余”“多”）不比较；表中数为推算或拆分所得时注明。能读懂的说法："
+            + "；".join(families()) + "。")
+
+
+@rule("narrative.mismatch", "warning", "正文所述数字与统计表不一致", _explanation())
 def narrative_mismatch(context: Context) -> Iterator[Finding]:
-    if context.report.meta.template not in ("2019", "2021"):
+    template = context.report.meta.template
+    if template is None:
         return
+    data = load_phrasings()
+    measures = data.for_template(template)
+    cued = {line.number for line in context.running_view.lines_matching(_cues(template))}
+    if not cued:
+        return
+    # the lines with a cue word and the line after each (a sentence wrapped across two lines)
+    lines = [line for line in context.running_text if line.number in cued or line.number - 1 in cued]
     this = this_rule("narrative.mismatch")
-    new = context.numbers.get("requests.new_received.total")
-    carried = context.numbers.get("requests.carried_over.total")
-    handled = context.numbers.get("requests.total.total")
-    accepted = {v for v in (new, handled, _sum(context, "requests.new_received.total",
-                                                    "requests.carried_over.total")) if v is not None}
-    review = context.numbers.get("appeals.review.total")
-    direct = context.numbers.get("appeals.suit_direct.total")
-    after = context.numbers.get("appeals.suit_after_review.total")
-    suits = {v for v in (direct, after, _sum(context, "appeals.suit_direct.total", "appeals.suit_after_review.total"))
-             if v is not None}
-    for line in context.running_view.lines_matching(_CUES):
-        text = line.text
-        if _NO_REQUESTS.search(text) and new is not None and new > 0:
-            yield this.finding(f"正文称未收到依申请公开，表三本年新收申请总计为 {new:f} 件"
-                               + _doubt(context, ["requests.new_received.total"]),
-                               keys=["requests.new_received.total"], line=line.number)
-        for found in _REQUESTS.finditer(text):
-            stated = Decimal(found.group(1))
-            if accepted and stated not in accepted:
-                parts = f"本年新收 {new:f} 件" if new is not None else ""
-                if carried is not None and new is not None:
-                    parts += f"、上年结转 {carried:f} 件"
-                if handled is not None:
-                    parts += f"、办理结果总计 {handled:f} 件"
-                yield this.finding(f"正文称依申请公开 {stated:f} 件，表三为{parts}",
-                                   keys=["requests.new_received.total", "requests.total.total"], line=line.number)
-        if _NO_REVIEW.search(text) and review is not None and review > 0:
-            yield this.finding(f"正文称未发生行政复议，表四行政复议总计为 {review:f} 件",
-                               keys=["appeals.review.total"], line=line.number)
-        if _NO_SUIT.search(text) and suits and max(suits) > 0:
-            yield this.finding(f"正文称未发生行政诉讼，表四行政诉讼共 {max(suits):f} 件",
-                               keys=["appeals.suit_direct.total", "appeals.suit_after_review.total"],
-                               line=line.number)
-        for found in _REVIEW.finditer(text):
-            stated = Decimal(found.group(1))
-            if review is not None and stated != review:
-                yield this.finding(f"正文称行政复议 {stated:f} 件，表四为 {review:f} 件"
-                                   + _doubt(context, ["appeals.review.total"]),
-                                   keys=["appeals.review.total"], line=line.number)
-        for found in _SUIT.finditer(text):
-            stated = Decimal(found.group(1))
-            if suits and stated not in suits:
-                yield this.finding(f"正文称行政诉讼 {stated:f} 件，表四为 {max(suits):f} 件",
-                                   keys=["appeals.suit_direct.total", "appeals.suit_after_review.total"],
-                                   line=line.number)
-        if context.report.meta.template == "2021":
-            for found in _ISSUED.finditer(text):
-                key = "active.rules.issued" if found.group(1) == "规章" else "active.normative_docs.issued"
-                table = context.numbers.get(key)
-                stated = Decimal(found.group(2))
-                if table is not None and stated != table:
-                    yield this.finding(f"正文称制发{found.group(1)} {stated:f} 件，表二本年制发件数为 {table:f}",
-                                       keys=[key], line=line.number)
+    reported: set[tuple[str, Decimal | None, str]] = set()
+    for statement in read_statements(lines, measures, data):
+        if statement.scope == "area" and statement.value is not None:
+            continue  # a wider area's figure: the table may be the agency's own
+        once = (statement.measure.id, statement.value, statement.scope)
+        if once in reported:
+            continue
+        finding = _compare(context, statement, data)
+        if finding is not None:
+            reported.add(once)
+            yield this.finding(*finding, line=statement.line)
+
+
+def _cues(template: str) -> re.Pattern[str]:
+    """A cheap filter: lines with none of the words every phrasing of the template needs are skipped."""
+    return _CUES_LEGACY if template == "legacy" else _CUES
+
+
+_CUES = re.compile("申请|复议|诉讼|规章|规范性文件|公开|无法提供|不予处理|其他处理|结转|顺延|败诉|纠错|不掌握")
+_CUES_LEGACY = re.compile("公开|申请|复议|诉讼")
+
+
+def _compare(context: Context, statement: Statement, data: Phrasings) -> tuple[str, list[str]] | None:
+    measure = statement.measure
+    unit = _UNITS.get(measure.id, "件")
+    label = _label(measure)
+    if statement.value is None:
+        value = _reading_value(context, measure.none_keys)
+        if value is None or value == 0:
+            return None
+        keys = list(measure.none_keys)
+        return (f"正文称{label}为零（“{statement.phrase}”），表中为 {value:f} {unit}" + _doubt(context, keys), keys)
+    suffix = ".cumulative" if statement.scope == "cumulative" else ""
+    readings = _readings(context, measure, suffix)
+    if not readings:
+        return None
+    stated = statement.value
+    keys = list(dict.fromkeys(k for _, _, ks in readings for k in ks))
+    table = "、".join(f"{name} {value:f} {unit}" for name, value, _ in readings)
+    where = "累计" if suffix else ""
+    if statement.scope == "part":
+        if stated > max(v for _, v, _ in readings):
+            return (f"正文称其中{label} {stated:f} {unit}，多于表中{where}{table}" + _doubt(context, keys), keys)
+        return None
+    matched = [(name, v, ks) for name, v, ks in readings if v == stated]
+    if not matched:
+        return (f"正文称{where}{label} {stated:f} {unit}，而表中{where}{table}" + _doubt(context, keys), keys)
+    if statement.share is not None and measure.id != data.share_denominators:
+        return _share(context, statement, data, label)
+    return None
+
+
+def _share(context: Context, statement: Statement, data: Phrasings, label: str) -> tuple[str, list[str]] | None:
+    assert statement.share is not None and statement.value is not None
+    denominators = _readings(context, data.measure(data.share_denominators))
+    printed = f"{statement.share.normalize():f}"
+    shares = [(name, v, ks, statement.value / v * 100) for name, v, ks in denominators if v > 0]
+    if not shares or any(abs(share - statement.share) <= percent_tolerance(printed) for *_, share in shares):
+        return None
+    name, total, keys, share = shares[-1]
+    return (f"正文称{label} {statement.value:f} 件占 {printed}%，按表中{name} {total:f} 件计为 {share:.2f}%"
+            + _doubt(context, keys), keys)
 
 
 @rule("fees.fee_row_story", "warning", "表三有“逾期未缴费”的申请，正文却未说明信息处理费",

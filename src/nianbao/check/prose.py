@@ -1,0 +1,153 @@
+"""Statements of quantities in running prose, read by meaning with the phrasings in data.
+
+A statement is a measure (which table quantity), a number or "none", a scope (the agency's own,
+a wider area, a part of a figure stated before, the cumulative column) and, when printed right
+after the figure, a share. Lines that wrap in the middle of a sentence are joined first, so a
+number on the next line (PDF text) is read with its words.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from nianbao.check.phrasings import Measure, Phrasing, Phrasings
+from nianbao.layout.lines import Line
+
+Scope = Literal["own", "area", "part", "cumulative"]
+
+_SENTENCE = re.compile(r"[^。；;！？!?\n]+")
+_CLAUSE = re.compile(r"(?:[^，,]|(?<=\d),(?=\d{3}))+")
+_BOOK_TITLE = re.compile(r"《[^》]*》")
+_ENUMERATOR = re.compile(r"^\s*(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d+[.、．])")
+_SENTENCE_END = "。；;！？!?：:"
+
+
+@dataclass(frozen=True)
+class Statement:
+    measure: Measure
+    value: Decimal | None  # None: the prose says there were none
+    scope: Scope
+    line: int
+    phrase: str  # the words matched
+    share: Decimal | None = None  # a percentage printed right after the figure
+    share_text: str = ""
+
+
+@dataclass(frozen=True)
+class _Text:
+    text: str
+    starts: list[int]
+    numbers: list[int]
+
+    def line_at(self, offset: int) -> int:
+        return self.numbers[bisect_right(self.starts, offset) - 1]
+
+
+def _passages(lines: list[Line]) -> Iterator[_Text]:
+    """Runs of consecutive lines; a line that does not end a sentence runs into the next one."""
+    text: list[str] = []
+    starts: list[int] = []
+    numbers: list[int] = []
+    size = 0
+    previous: Line | None = None
+    for line in lines:
+        body = line.text.strip()
+        if previous is not None and line.number != previous.number + 1 and text:
+            yield _Text("".join(text), starts, numbers)
+            text, starts, numbers, size = [], [], [], 0
+        elif text and (text[-1][-1:] in _SENTENCE_END or _ENUMERATOR.match(body)):
+            text.append("\n")
+            size += 1
+        starts.append(size)
+        numbers.append(line.number)
+        text.append(body)
+        size += len(body)
+        previous = line
+    if text:
+        yield _Text("".join(text), starts, numbers)
+
+
+def read_statements(lines: list[Line], measures: tuple[Measure, ...], data: Phrasings) -> list[Statement]:
+    found: list[Statement] = []
+    for passage in _passages(lines):
+        before: set[str] = set()  # the measures the sentence before stated a figure of
+        for sentence in _SENTENCE.finditer(passage.text):
+            statements = _sentence(sentence.group(0), sentence.start(), passage, measures, data, before)
+            before = {s.measure.id for s in statements if s.value is not None}
+            found += statements
+    return found
+
+
+def _sentence(text: str, offset: int, passage: _Text, measures: tuple[Measure, ...],
+              data: Phrasings, before: set[str]) -> list[Statement]:
+    out: list[Statement] = []
+    # Numbers: of the phrasings that read the same digits, the one that starts first (reads the
+    # most words before it) wins: "予以公开及部分公开258件" is not "部分公开258件".
+    best: dict[tuple[int, int], tuple[int, int, Measure, re.Match[str]]] = {}
+    order = 0
+    for measure in measures:
+        for phrasing in measure.phrasings:
+            for match in phrasing.pattern.finditer(text):
+                order += 1
+                span = match.span("n")
+                rank = (match.start(), order)
+                if span not in best or rank < best[span][:2]:
+                    best[span] = (*rank, measure, match)
+    seen: list[tuple[int, Measure]] = []
+    for _, _, measure, match in sorted(best.values(), key=lambda item: item[3].start("n")):
+        if match.group("approx"):
+            continue
+        scope = _scope(text, match.start(), measure, seen, before, data)
+        seen.append((match.start(), measure))
+        share = data.share.match(text, match.end())
+        share_text = "" if share is None else share.group(0).strip()
+        percent = None if share is None else Decimal(share.group("p") or share.group("q"))
+        value = Decimal(match.group("n").replace(",", "").replace("，", ""))
+        out.append(Statement(measure, value, scope, passage.line_at(offset + match.start("n")),
+                             match.group(0), percent, share_text))
+    # Negations, clause by clause: the most specific measure negated in a clause wins.
+    for clause in _CLAUSE.finditer(text):
+        hits: dict[str, tuple[Measure, re.Match[str]]] = {}
+        for measure in measures:
+            for phrasing in measure.none:
+                negated = phrasing.pattern.search(clause.group(0))
+                if negated is not None:
+                    hits.setdefault(measure.id, (measure, negated))
+                    break
+        overridden = {o for measure, _ in hits.values() for o in measure.overrides}
+        for measure_id, (measure, negated) in hits.items():
+            if measure_id not in overridden:
+                line = passage.line_at(offset + clause.start() + negated.start())
+                out.append(Statement(measure, None, "own", line, negated.group(0)))
+    return out
+
+
+def _scope(text: str, start: int, measure: Measure, seen: list[tuple[int, Measure]], previous: set[str],
+           data: Phrasings) -> Scope:
+    """A part: after "其中" that follows a figure of the same measure, in this sentence or (when
+    "其中" opens the sentence) in the one before."""
+    before = _BOOK_TITLE.sub("", text[:start])
+    clause = re.split(r"[，,]", before)[-1]
+    if any(word in clause for word in data.cumulative):
+        return "cumulative"
+    for word in data.part:
+        at = before.rfind(word)
+        if at < 0:
+            continue
+        opens = not before[:at].strip(" ，,：:")
+        if (opens and measure.id in previous) or any(m.id == measure.id and s < at for s, m in seen):
+            return "part"
+    if any(word in before for word in data.area):
+        return "area"
+    return "own"
+
+
+def example_statements(phrasing: Phrasing, measure: Measure, data: Phrasings) -> list[Statement]:
+    """The statements the phrasing's own example sentence yields (for the tests)."""
+    return read_statements([Line(number=1, raw=phrasing.example, text=phrasing.example, chrome=False)],
+                           (measure,), data)
