@@ -107,7 +107,7 @@ def check_package(path: str, data: bytes, kind: str = "Word") -> None:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
-        raise UnusableInput(path, f"{kind} 文件已损坏（压缩包目录无法读取）") from None
+        raise UnusableInput(path, f"{kind} 文件已损坏或不完整（压缩包目录无法读取，可能被截断）") from None
     with archive:
         members = archive.infolist()
         unpacked = sum(member.file_size for member in members)
@@ -126,7 +126,9 @@ def _check_member(path: str, archive: zipfile.ZipFile, member: zipfile.ZipInfo, 
                 pass
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError,
             RuntimeError) as exc:
-        raise UnusableInput(path, f"{kind} 文件已损坏（{member.filename} 无法解压：{type(exc).__name__}）") from None
+        problem = {zlib.error: "压缩数据损坏", zipfile.BadZipFile: "校验不符或数据损坏", EOFError: "数据不完整",
+                   RuntimeError: "已加密", NotImplementedError: "压缩方式不支持"}.get(type(exc), type(exc).__name__)
+        raise UnusableInput(path, f"{kind} 文件已损坏（{member.filename} 无法解压：{problem}）") from None
     if is_xml and _DECLARATION.search(head):
         raise UnusableInput(path, f"{kind} 文件的 {member.filename} 含 DTD 或实体定义，"
                                   "正常文件不会有，为安全起见不予读取")

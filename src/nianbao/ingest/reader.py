@@ -67,8 +67,9 @@ def _zip_kind(data: bytes) -> SourceFormat:
                 return "docx"
             if "mimetype" in names and archive.read("mimetype").startswith(b"application/vnd.oasis.opendocument.text"):
                 return "doc"
-    except (zipfile.BadZipFile, OSError, KeyError):
-        pass
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError):
+        if b"word/" in data[:65536]:  # a Word file cut short or damaged: say so, not "unknown zip"
+            return "docx"
     return "zip"
 
 
@@ -225,6 +226,8 @@ def _html_document(name: str, data: bytes) -> Document:
     return document
 
 
+_FORMAT_NAMES = {"pdf": "PDF 文件", "docx": "Word 文件", "doc": "Word 文件", "html": "网页", "image": "图片"}
+
 # Pages declare gb2312 but use GBK/GB18030 characters: decode with the superset.
 _CHARSET_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030"}
 
@@ -232,7 +235,7 @@ _CHARSET_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030"}
 def _lines_document(name: str, data: bytes, fmt: SourceFormat, lines: list[SourceLine],
                     extent: str | None = None) -> Document:
     if not any(line.text.strip() for line in lines):
-        raise UnusableInput(name, f"{fmt} 文件中没有可读取的文字")
+        raise UnusableInput(name, f"{_FORMAT_NAMES.get(fmt, fmt)}中没有可读取的文字")
     text = "\n".join(line.text.replace("\n", " ") for line in lines)
     document = _document(name, data, fmt, text, None)
     document.source.extent = extent
@@ -263,8 +266,8 @@ def _damage_notes(text: str, encoding: str | None) -> tuple[tuple[int, str], ...
     for number, line in enumerate(lines, start=1):
         bad, control = line.count(_REPLACEMENT), len(_STRIP.findall(line))
         if bad:
-            damaged.append((number, f"第{number}行有 {bad} 处字节无法按 {encoding or '原编码'} 解码，"
-                                    "已替换为“\ufffd”，请对照原件核实"))
+            how = f"按 {encoding} " if encoding else ""
+            damaged.append((number, f"第{number}行有 {bad} 处字节无法{how}解码，已替换为“\ufffd”，请对照原件核实"))
         elif control:
             damaged.append((number, f"第{number}行含 {control} 个控制字符，已删除"))
     if len(damaged) > _MAX_LINE_NOTES:
