@@ -103,8 +103,8 @@ def test_negative_and_fractional_counts():
     values["appeals.review.other"] = "1.5"
     values["appeals.review.total"] = "3.5"
     report = parse(report_text(values))
-    assert [f.keys for f in findings_of(report, "requests.bad_number")] == [["appeals.review.other"],
-                                                                          ["appeals.review.total"]]
+    [finding] = findings_of(report, "requests.bad_number")  # one row: one finding naming both cells
+    assert finding.keys == ["appeals.review.other", "appeals.review.total"] and "总计列" in finding.message
 
 
 def test_in_force_zero_after_issuing():
@@ -147,9 +147,10 @@ def _pair(tmp_path, carried: int, forward: int):
 def test_carry_over_checked_across_a_batch(tmp_path):
     batch = _pair(tmp_path, carried=1, forward=2)
     this_year = next(r for r in batch.reports if r.meta.year == 2023)
-    found = {f.keys[0]: f for f in findings_of(this_year, "continuity.carry_over")}
-    assert set(found) == {"requests.carried_over.natural_person", "requests.carried_over.total"}
-    assert "上年结转 1 ≠ 2022 年报告的结转下年度继续办理 2" in found["requests.carried_over.natural_person"].message
+    [found] = findings_of(this_year, "continuity.carry_over")  # one row, two columns: one finding
+    assert found.keys == ["requests.carried_over.natural_person", "requests.carried_over.total"]
+    assert "上年结转 1 ≠ 2022 年报告的结转下年度继续办理 2" in found.message and "另有 1 处" in found.message
+    assert "总计列" in found.message
     assert "continuity.carry_over" not in rules(next(r for r in batch.reports if r.meta.year == 2022))
 
 
@@ -382,3 +383,46 @@ def test_legacy_subcount_bounds_come_from_the_template():
     data = report_data("西苑区示范局", 2016, load_template("legacy"), values, random.Random(3))
     [finding] = findings_of(parse(render(data, "md").decode("utf-8")), "legacy.subcount_exceeds")
     assert finding.keys == ["legacy.response.press_conf.by_principal", "legacy.response.press_conf.total"]
+
+
+def test_per_column_repeats_of_one_row_are_one_finding():
+    from nianbao.check.registry import merge_repeats
+    from nianbao.models import Finding
+
+    report = parse(report_text(consistent_values()))
+    repeats = [Finding(rule="structure.cell_count", severity="info", message=f"第{i}列缺数",
+                       keys=[f"requests.granted.{column}"], line=40 + i)
+               for i, column in enumerate(["natural_person", "business", "total"])]
+    other_row = Finding(rule="structure.cell_count", severity="info", message="另一行", keys=["requests.total.total"])
+    [merged, alone] = merge_repeats([*repeats, other_row, other_row], report)
+    assert merged.keys == [f.keys[0] for f in repeats] and merged.line == 40
+    assert "另有 2 处" in merged.message and "商业企业、总计列" in merged.message
+    assert alone == other_row  # an exact repeat is dropped, another row is its own finding
+
+
+@pytest.mark.parametrize(("heading", "replacement", "severity"), [
+    ("六、其他需要报告的事项", "", "error"),  # every other heading read, the section's words nowhere: missing
+    ("六、其他需要报告的事项", "其他需要报告的事项如下", "warning"),  # its words are there: a heading not read
+])
+def test_missing_section_needs_positive_evidence(heading, replacement, severity):
+    report = parse(report_text(consistent_values()).replace(heading, replacement))
+    [finding] = findings_of(report, "structure.missing_section")
+    assert finding.severity == severity and "第六部分" in finding.message
+    assert ("请核对" in finding.message) is (severity == "warning")
+
+
+def test_a_table_most_of_whose_rows_were_not_read_is_one_warning():
+    text = report_text(consistent_values())
+    report = parse(text[: text.index("三、收到和处理")])
+    missing = findings_of(report, "structure.missing_row")
+    assert missing and all(f.severity == "warning" for f in missing)
+    [requests] = [f for f in missing if "收到和处理政府信息公开申请情况" in f.message]
+    assert len(requests.keys) > 20 and "未能读出" in requests.message
+    sections = findings_of(report, "structure.missing_section")
+    assert sections and all(f.severity == "warning" for f in sections)
+
+
+def test_one_missing_row_in_a_table_read_whole_is_an_error():
+    report = parse(report_text(consistent_values(), drop_rows=("requests.carried_forward",)))
+    [finding] = findings_of(report, "structure.missing_row")
+    assert finding.severity == "error" and finding.keys == ["requests.carried_forward"]

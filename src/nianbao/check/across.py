@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from nianbao.check.labels import column_name
-from nianbao.check.registry import RULES, corpus_rule, pair_rule, this_rule
+from nianbao.check.registry import RULES, corpus_rule, merge_repeats, pair_rule, this_rule
 from nianbao.check.rules_content import place_units
 from nianbao.models import Finding, Report
 from nianbao.normalize import squeeze
@@ -29,7 +29,7 @@ def cross_report_findings(reports: list[Report]) -> Iterator[tuple[Report, list[
         if rule.corpus_check is not None:
             for report, finding in rule.corpus_check(reports):
                 found.setdefault(id(report), (report, []))[1].append(finding)
-    yield from found.values()
+    yield from ((report, merge_repeats(findings, report)) for report, findings in found.values())
 
 
 def _pair_findings(reports: list[Report]) -> Iterator[tuple[Report, list[Finding]]]:

@@ -150,4 +150,56 @@ def run_checks(report: Report, lines: list[Line]) -> list[Finding]:
     for registered in RULES.values():
         if registered.check is not None:
             findings.extend(registered.check(context))
-    return sorted(findings, key=lambda f: (f.line or 0, f.rule))
+    return sorted(merge_repeats(findings, report), key=lambda f: (f.line or 0, f.rule))
+
+
+def _row_of(finding: Finding) -> str | None:
+    """The table row all of the finding's keys lie in (``requests.granted``), if one."""
+    rows = {key.rsplit(".", 1)[0] for key in finding.keys if key.count(".") >= 2}
+    return rows.pop() if len(rows) == 1 and len(finding.keys) == len(set(finding.keys)) else None
+
+
+def merge_repeats(findings: list[Finding], report: Report) -> list[Finding]:
+    """One finding per defect: findings of one rule on different columns of one row (a row
+    that prints too few cells, a carry-over that differs in five columns) become one finding
+    that names the columns; exact repeats are dropped."""
+    groups: dict[tuple[str, str, str], list[Finding]] = {}
+    out: list[Finding | tuple[str, str, str]] = []
+    seen: set[tuple[str, str, int | None, tuple[str, ...]]] = set()
+    for finding in findings:
+        once = (finding.rule, finding.message, finding.line, tuple(finding.keys))
+        if once in seen:
+            continue
+        seen.add(once)
+        row = _row_of(finding)
+        if row is None:
+            out.append(finding)
+            continue
+        group = (finding.rule, finding.severity, row)
+        if group not in groups:
+            out.append(group)
+        groups.setdefault(group, []).append(finding)
+    return [item if isinstance(item, Finding) else _merged(groups[item], report) for item in out]
+
+
+def _merged(repeats: list[Finding], report: Report) -> Finding:
+    first = repeats[0]
+    if len(repeats) == 1:
+        return first
+    keys = list(dict.fromkeys(k for f in repeats for k in f.keys))
+    columns = list(dict.fromkeys(_column_label(report, k) for f in repeats[1:] for k in f.keys))
+    lines = [f.line for f in repeats if f.line is not None]
+    message = f"{first.message}；同一行另有 {len(repeats) - 1} 处同样的问题：{'、'.join(columns)}列"
+    return Finding(rule=first.rule, severity=first.severity, message=message, keys=keys,
+                   line=min(lines) if lines else None, place=first.place)
+
+
+def _column_label(report: Report, key: str) -> str:
+    table_id, column = key.split(".", 1)[0], key.rsplit(".", 1)[1]
+    template = load_template(report.meta.template) if report.meta.template else None
+    table = template.table(table_id) if template is not None else None
+    for block in table.blocks if table is not None else ():
+        for spec in (*block.columns, *block.extra_columns):
+            if spec.key == column:
+                return spec.label
+    return column

@@ -6,7 +6,9 @@ from collections.abc import Iterator
 
 from nianbao.check.labels import cell_name, row_name
 from nianbao.check.registry import Context, rule, this_rule
+from nianbao.layout.tokens import printed_cells
 from nianbao.models import Fact, Finding
+from nianbao.normalize import squeeze
 from nianbao.templates import load_template
 
 IMPLAUSIBLE_WAN = 100_000  # 万元: ten billion yuan of administrative fees in one agency
@@ -18,7 +20,8 @@ def _facts(context: Context, kind: str) -> Iterator[Fact]:
 
 @rule("structure.missing_section", "error", "缺少模板规定的部分",
       "《政府信息公开条例》第五十条规定年度报告的内容，年报格式将其固定为一至六部分；"
-      "标题或其表格都找不到的部分视为缺失（格式要求“不能遗漏”）。")
+      "标题或其表格都找不到的部分视为缺失（格式要求“不能遗漏”）。缺失须有正面依据：本报告的其他标题都已读出，"
+      "且正文中找不到该部分的标题字样；否则可能只是标题的写法或版式未能识别，至多为警告并予说明。")
 def missing_section(context: Context) -> Iterator[Finding]:
     report = context.report
     if report.meta.template in (None, "legacy"):
@@ -31,9 +34,22 @@ def missing_section(context: Context) -> Iterator[Finding]:
     tables_found = {t.section for t in template.tables
                     if t.section and any(v is not None for k, v in report.values.items()
                                          if k.split(".")[0] == t.id)}
+    this = this_rule("structure.missing_section")
+    text = squeeze(context.content_view.text)
+    headings_read = len(printed & {spec.number for spec in template.sections})
     for spec in unprinted:
-        if spec.number not in tables_found:
-            yield this_rule("structure.missing_section").finding(f"缺少第{spec.number}部分“{spec.title}”")
+        if spec.number in tables_found:
+            continue
+        message = f"缺少第{spec.number}部分“{spec.title}”"
+        wording = next((t for t in (spec.title, *spec.variants) if squeeze(t) in text), None)
+        if wording is not None:
+            yield this.finding(f"{message}：未读出该部分的标题，但正文中有“{wording}”字样，可能是标题写法不同，请核对",
+                               severity="warning")
+        elif 2 * headings_read < len(template.sections):
+            yield this.finding(f"{message}：本报告只读出 {headings_read} 个部分的标题，可能是标题版式未能识别，请核对",
+                               severity="warning")
+        else:
+            yield this.finding(message)
 
 
 @rule("structure.extra_section", "warning", "部分的划分或编号与模板不一致",
@@ -53,14 +69,55 @@ def extra_section(context: Context) -> Iterator[Finding]:
 
 
 @rule("structure.missing_row", "error", "表格缺行或缺表",
-      "年报格式的三张统计表有固定的行；缺行的数据无法核对，也无法汇总。")
+      "年报格式的三张统计表有固定的行；缺行的数据无法核对，也无法汇总。缺行须有正面依据：表格其余各行都已读出、"
+      "且没有无法归行的数字；否则可能只是行名未能识别（如版式特殊），至多为警告并予说明。")
 def missing_row(context: Context) -> Iterator[Finding]:
     template = context.template
     this = this_rule("structure.missing_row")
     for fact in _facts(context, "missing_table"):
-        yield this.finding(f"缺少表格“{fact.detail.get('title')}”", keys=fact.keys)
-    for fact in _facts(context, "missing_row"):
-        yield this.finding(f"表格缺少“{row_name(template, fact.keys[0])}”一行", keys=fact.keys)
+        yield _missing_table(context, fact)
+    tables = {row.key: table for table in template.tables for _, row in table.rows()}
+    missing = [fact for fact in _facts(context, "missing_row") if fact.keys]
+    by_table: dict[str, int] = {}
+    for fact in missing:
+        table = tables.get(fact.keys[0])
+        if table is not None:
+            by_table[table.id] = by_table.get(table.id, 0) + 1
+    loose = any(fact.detail.get("reason") != "no_key" for fact in _facts(context, "unmapped_values"))
+    unread: set[str] = set()  # tables most of whose rows were not read: one finding for the table
+    for fact in missing:
+        message = f"表格缺少“{row_name(template, fact.keys[0])}”一行"
+        table = tables.get(fact.keys[0])
+        rows = sum(1 for _, row in table.rows() if not row.extra and not row.unmapped) if table is not None else 0
+        if table is not None and 2 * by_table[table.id] > rows:
+            if table.id not in unread:
+                unread.add(table.id)
+                keys = [f.keys[0] for f in missing if tables.get(f.keys[0]) is table]
+                names = "、".join(f"“{row_name(template, k)}”" for k in keys[:3])
+                yield this.finding(f"表格“{table.title}”有 {len(keys)} 行未能读出（{names} 等），"
+                                   "可能是表格版式未能识别或文本不完整，请核对", keys=keys, severity="warning")
+        elif loose:
+            yield this.finding(f"{message}（表中有无法归行的数字，可能是该行的名称未能识别，请核对）",
+                               keys=fact.keys, severity="warning")
+        else:
+            yield this.finding(message, keys=fact.keys)
+
+
+def _missing_table(context: Context, fact: Fact) -> Finding:
+    """A table is missing for certain only when its section was read and prints no table rows."""
+    this = this_rule("structure.missing_row")
+    message = f"缺少表格“{fact.detail.get('title')}”"
+    table = context.template.table(fact.keys[0]) if fact.keys else None
+    section = context.section(table.section) if table is not None and table.section else None
+    if section is None:
+        return this.finding(f"{message}（未读出该表所在部分的标题，可能是版式未能识别，请核对）", keys=fact.keys,
+                            severity="warning")
+    rows = [line for line in context.lines[section.line: section.end_line]
+            if not line.chrome and printed_cells(line.text) > 1]
+    if rows:
+        return this.finding(f"{message}（该部分有 {len(rows)} 行表格样的文字未能读出，请核对）", keys=fact.keys,
+                            line=rows[0].number, severity="warning")
+    return this.finding(message, keys=fact.keys, line=section.line)
 
 
 @rule("structure.cell_count", "info", "某行印出的数字个数与模板不符",
