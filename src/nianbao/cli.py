@@ -29,6 +29,7 @@ from nianbao.render_text import print_batch_summary, print_findings, print_repor
 from nianbao.review.html import review_page
 from nianbao.review.xlsx import findings_workbook
 from nianbao.sample.corpus import SAMPLE_FORMATS, make_corpus
+from nianbao.sample.families import parse_families
 from nianbao.templates import template_for_year
 
 EXIT_ERRORS = 1
@@ -254,6 +255,9 @@ def sample(
     = 0.3,
     formats: Annotated[str, typer.Option("--formats", help="Comma-separated: txt,md,html,docx,pdf")] =
     ",".join(SAMPLE_FORMATS),
+    families: Annotated[str, typer.Option("--families", help="Layout families instead of formats: all, or "
+                                          "comma-separated crawled,legacy-provincial,blank-cells,div-grid,"
+                                          "browser-copy,pdftotext-raw,xlsx,pdf-markdown,wrapped-title")] = "",
 ) -> None:
     """Write a corpus of fictional sample reports with their gold data (score.py format).
 
@@ -262,10 +266,13 @@ def sample(
     defects; gold/<id>.json records the values and the rule ids each sample must raise.
 
     Example: nianbao sample -n 200 -o samples/ --seed 7 --defects 0.3 --formats txt,html,pdf
+    With --families (e.g. --families all) every sample is drawn in one of the chosen layout
+    families, in turn; the gold lists in accept_null what the family leaves undecided.
     """
     chosen = tuple(f.strip() for f in formats.split(",") if f.strip())
     try:
-        manifest = make_corpus(out, count, seed=seed, defect_share=defects, formats=chosen)
+        layouts = parse_families(families) if families.strip() else ()
+        manifest = make_corpus(out, count, seed=seed, defect_share=defects, formats=chosen, families=layouts)
     except ValueError as exc:
         _fail(str(exc))
     except OSError as exc:

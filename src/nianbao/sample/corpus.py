@@ -245,11 +245,16 @@ def _vanish_one_cell(sample: Sample, rng: random.Random) -> str | None:
 
 
 def make_corpus(out: Path, count: int, *, seed: int = 7, defect_share: float = 0.3,
-                formats: tuple[str, ...] = SAMPLE_FORMATS) -> list[dict[str, Any]]:
-    """Write ``count`` samples under ``out`` (cases/, gold/, manifest.json); returns the manifest."""
+                formats: tuple[str, ...] = SAMPLE_FORMATS, families: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Write ``count`` samples under ``out`` (cases/, gold/, manifest.json); returns the manifest.
+    ``families``: layout families of issue #10 instead of the usual formats (sample/families.py)."""
     unknown = [f for f in formats if f not in SAMPLE_FORMATS]
     if unknown:
         raise ValueError(f"未知的示例格式：{', '.join(unknown)}（可选：{', '.join(SAMPLE_FORMATS)}）")
+    if families:
+        from nianbao.sample.families import make_family_corpus
+
+        return make_family_corpus(out, count, families, seed=seed, defect_share=defect_share)
     rng = random.Random(seed)
     (out / "cases").mkdir(parents=True, exist_ok=True)
     (out / "gold").mkdir(parents=True, exist_ok=True)
