@@ -227,8 +227,13 @@ def test_rules_catalogue(tmp_path):
     ids = {e["id"] for e in entries}
     assert {"requests.balance", "narrative.mismatch", "continuity.carry_over", "meta.year_mismatch"} <= ids
     assert all(e["explanation"] for e in entries)
+    mismatch = next(e for e in entries if e["id"] == "narrative.mismatch")
+    assert any("予以公开及部分公开" in p and "例：" in p for p in mismatch["phrasings"])
+    assert any("未收取信息公开处理费" in p for p in next(e for e in entries if e["id"] == "fees.statement_missing")
+               ["phrasings"])
+    assert {"legacy.cumulative_bound", "continuity.cumulative"} <= ids
     text = run("rules").stdout
-    assert "requests.results_total" in text and "错误" in text
+    assert "requests.results_total" in text and "错误" in text and "无法提供 N 件" in text
 
 
 # --- what the prose must cover ---------------------------------------------------------------
@@ -426,3 +431,41 @@ def test_one_missing_row_in_a_table_read_whole_is_an_error():
     report = parse(report_text(consistent_values(), drop_rows=("requests.carried_forward",)))
     [finding] = findings_of(report, "structure.missing_row")
     assert finding.severity == "error" and finding.keys == ["requests.carried_forward"]
+
+
+def _legacy_report(year: int, values: dict[str, int | float | None]):
+    from builder import prose_context
+
+    report = prose_context(values, [], template="legacy", year=year, agency="平潭综合实验区").report
+    report.source.path = f"{year}.txt"
+    return report
+
+
+def test_cumulative_below_this_year_is_an_error():
+    from builder import prose_context
+    from nianbao.check.rules_cumulative import cumulative_bound
+
+    context = prose_context({"legacy.proactive.items": 3460, "legacy.proactive.items.cumulative": 3000,
+                             "legacy.review.total": 0, "legacy.review.total.cumulative": 2},
+                            [], template="legacy", year=2016)
+    [finding] = cumulative_bound(context)
+    assert finding.severity == "error"
+    assert finding.keys == ["legacy.proactive.items", "legacy.proactive.items.cumulative"]
+    assert "3000" in finding.message and "3460" in finding.message
+    context.cells["legacy.proactive.items"].split = True
+    [doubted] = cumulative_bound(context)
+    assert doubted.severity == "warning" and "拆分" in doubted.message
+
+
+def test_cumulative_grows_by_this_year_across_a_batch():
+    from nianbao.check.across import cross_report_findings
+
+    before = _legacy_report(2015, {"legacy.proactive.items": 2000, "legacy.proactive.items.cumulative": 81916,
+                                   "legacy.review.total": 0, "legacy.review.total.cumulative": 1})
+    now = _legacy_report(2016, {"legacy.proactive.items": 3460, "legacy.proactive.items.cumulative": 85376,
+                                "legacy.review.total": 0, "legacy.review.total.cumulative": 2})
+    found = {id(r): fs for r, fs in cross_report_findings([before, now])}
+    [finding] = [f for f in found[id(now)] if f.rule == "continuity.cumulative"]
+    assert finding.keys == ["legacy.review.total.cumulative", "legacy.review.total"]
+    assert "2 ≠ 2015 年累计 1 ＋ 本年 0 = 1" in finding.message  # 81916 + 3460 = 85376 holds: silent
+    assert id(before) not in found or not [f for f in found[id(before)] if f.rule == "continuity.cumulative"]

@@ -188,7 +188,8 @@ def rules(
     if output is OutputFormat.json:
         for item in catalogue:
             sys.stdout.write(json.dumps({"id": item.id, "severity": item.severity, "title": item.title,
-                                         "explanation": item.explanation, "scope": item.scope},
+                                         "explanation": item.explanation, "scope": item.scope,
+                                         "phrasings": list(item.phrasings)},
                                         ensure_ascii=False) + "\n")
         return
     print_rules(catalogue, Console(soft_wrap=True, emoji=False))

@@ -5,6 +5,7 @@ from nianbao.check import (  # noqa: F401
     across,
     rules_arithmetic,
     rules_content,
+    rules_cumulative,
     rules_meta,
     rules_narrative,
     rules_structure,

@@ -86,6 +86,7 @@ class Rule:
     check: Check | None = None  # a rule on one report
     pair_check: PairCheck | None = None  # a rule on a report and last year's (batch or store)
     corpus_check: CorpusCheck | None = None  # a rule on a whole batch (reports of other agencies)
+    phrasings: tuple[str, ...] = ()  # the phrasing families a prose rule understands, with examples
 
     @property
     def scope(self) -> str:
@@ -112,10 +113,11 @@ def _add(new: Rule) -> None:
     RULES[new.id] = new
 
 
-def rule(rule_id: str, severity: Severity, title: str, explanation: str) -> Callable[[Check], Check]:
+def rule(rule_id: str, severity: Severity, title: str, explanation: str,
+         phrasings: tuple[str, ...] = ()) -> Callable[[Check], Check]:
     """A rule on one report."""
     def register(check: Check) -> Check:
-        _add(Rule(rule_id, severity, title, explanation, check=check))
+        _add(Rule(rule_id, severity, title, explanation, check=check, phrasings=phrasings))
         return check
 
     return register

@@ -62,7 +62,7 @@ def _explanation() -> str:
             + "；".join(families()) + "。")
 
 
-@rule("narrative.mismatch", "warning", "正文所述数字与统计表不一致", _explanation())
+@rule("narrative.mismatch", "warning", "正文所述数字与统计表不一致", _explanation(), tuple(families()))
 def narrative_mismatch(context: Context) -> Iterator[Finding]:
     template = context.report.meta.template
     if template is None:

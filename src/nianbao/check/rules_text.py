@@ -35,7 +35,9 @@ def empty_section(context: Context) -> Iterator[Finding]:
 
 @rule("fees.statement_missing", "warning", "“其他需要报告的事项”未说明信息处理费收取情况",
       "2021 年版格式要求在第六部分报告依《政府信息公开信息处理费管理办法》（国办函〔2020〕109号）"
-      "收取信息处理费的情况：写明金额，或写明未收取。")
+      "收取信息处理费的情况：写明金额，或写明未收取。接受的写法如："
+      + "、".join(f"“{e}”" for e in load_phrasings().fee_examples) + "。",
+      tuple(f"信息处理费：{e}" for e in load_phrasings().fee_examples))
 def fee_statement(context: Context) -> Iterator[Finding]:
     report = context.report
     if report.meta.template != "2021":
