@@ -109,7 +109,8 @@ def ingest(
     Example: nianbao ingest reports/ --db nianbao.db --jobs 2
     """
     from nianbao.batch import expand
-    from nianbao.store.ingest import IngestSummary, default_jobs, plan, run, stale_sources
+    from nianbao.store.ingest import ingest as ingest_files
+    from nianbao.store.ingest import stale_sources
 
     store = _open(db)
     if not files and not reparse:
@@ -118,12 +119,11 @@ def ingest(
     if reparse:
         stored = set(chosen)
         chosen += [p for p in stale_sources(store) if p not in stored]
-    summary = IngestSummary()
     show = not quiet and sys.stderr.isatty()
     with _progress(show, len(chosen)) as advance:
-        tasks = plan(store, chosen, summary, reparse=reparse, progress=advance)
         try:
-            run(store, tasks, summary, jobs=jobs or default_jobs(), progress=advance, scheduler=scheduler)
+            summary = ingest_files(store, chosen, jobs=jobs, reparse=reparse, scheduler=scheduler,
+                                   progress=advance)
         except OSError as exc:
             _fail(f"{scheduler or store.label}: 无法连接（{exc}）")
     for path, reason in summary.unreadable:

@@ -16,9 +16,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from nianbao.store import record as _record
 from nianbao.store import schema
 from nianbao.store.migrate import migrate
-from nianbao.store.record import PARSER_VERSION, Failed, Parsed, Record, Region
+from nianbao.store.record import Failed, Parsed, Record, Region
 
 DEFAULT_DB = "nianbao.db"
 
@@ -111,7 +112,7 @@ def _now() -> str:
 def _write_failure(conn: sa.Connection, record: Failed) -> None:
     conn.execute(schema.failures.delete().where(schema.failures.c.sha256 == record.sha256))
     conn.execute(schema.failures.insert().values(sha256=record.sha256, path=record.path, reason=record.reason,
-                                                 parser_version=PARSER_VERSION, failed_at=_now()))
+                                                 parser_version=_record.PARSER_VERSION, failed_at=_now()))
 
 
 def agency_for(conn: sa.Connection, printed: str | None, region: Region | None) -> int | None:
@@ -150,6 +151,16 @@ def resolve_merged(conn: sa.Connection, agency_id: int) -> int:
     return agency_id
 
 
+def renumber(conn: sa.Connection, agency_id: int, year: int | None) -> None:
+    """Versions of one agency's reports for a year in the order given; the last is current."""
+    reports = schema.reports
+    ids = conn.execute(sa.select(reports.c.id).where(reports.c.agency_id == agency_id, reports.c.year == year)
+                       .order_by(reports.c.sequence, reports.c.id)).scalars().all()
+    for version, report_id in enumerate(ids, start=1):
+        conn.execute(reports.update().where(reports.c.id == report_id).values(version=version,
+                                                                               current=report_id == ids[-1]))
+
+
 def _write_report(conn: sa.Connection, record: Parsed) -> int:
     reports = schema.reports
     conn.execute(schema.failures.delete().where(schema.failures.c.sha256 == record.sha256))
@@ -158,7 +169,7 @@ def _write_report(conn: sa.Connection, record: Parsed) -> int:
     warnings = sum(f[1] == "warning" for f in record.findings)
     fields = dict(path=record.path, format=record.format, agency_id=agency_id, agency=record.agency,
                   year=record.year, template=record.template, title=record.title, published=record.published,
-                  parser_version=PARSER_VERSION, ingested_at=_now(), errors=errors, warnings=warnings,
+                  parser_version=_record.PARSER_VERSION, ingested_at=_now(), errors=errors, warnings=warnings,
                   signature=record.signature, document=record.document)
     existing = conn.execute(sa.select(reports.c.id).where(reports.c.sha256 == record.sha256)).scalar()
     if existing is not None:  # a re-parse: the same file, read again by a newer parser
@@ -168,13 +179,10 @@ def _write_report(conn: sa.Connection, record: Parsed) -> int:
         conn.execute(schema.findings.delete().where(schema.findings.c.other_report_id == report_id))
         conn.execute(reports.update().where(reports.c.id == report_id).values(**fields))
     else:
-        same = sa.and_(reports.c.agency_id == agency_id, reports.c.year == record.year)
-        version = 1
-        if agency_id is not None and record.year is not None:
-            version = (conn.execute(sa.select(sa.func.max(reports.c.version)).where(same)).scalar() or 0) + 1
-            conn.execute(reports.update().where(same).values(current=False))  # the latest file is current
-        report_id = conn.execute(reports.insert().values(sha256=record.sha256, version=version, current=True,
+        report_id = conn.execute(reports.insert().values(sha256=record.sha256, sequence=record.sequence,
                                                          **fields).returning(reports.c.id)).scalar_one()
+        if agency_id is not None and record.year is not None:
+            renumber(conn, agency_id, record.year)
     if record.values:
         conn.execute(schema.values.insert(), [
             dict(report_id=report_id, key=key, value=value, is_null=value is None, inferred=inferred, split=split,

@@ -14,8 +14,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nianbao.store import record as _record
 from nianbao.store.db import Store
-from nianbao.store.record import PARSER_VERSION, Failed, Record, file_hash, parse_to_record
+from nianbao.store.record import Failed, Record, file_hash, parse_to_record
 
 COMMIT_EVERY = 64  # records per transaction at most
 COMMIT_SECONDS = 1.0  # and at least this often while results come in
@@ -29,7 +30,7 @@ class IngestSummary:
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # could not even be hashed
 
 
-Task = tuple[str, str]  # path, sha256
+Task = tuple[str, str, int]  # path, sha256, sequence
 Progress = Callable[[int], None]  # called with the number of files just dealt with
 
 
@@ -42,7 +43,8 @@ def plan(store: Store, files: Iterable[Path], summary: IngestSummary, *, reparse
     """The files still to parse: not stored yet, or (with --reparse) stored by another parser."""
     known = store.known()
     seen: set[str] = set()
-    for path in files:
+    start = time.time_ns() // 1_000_000 * 1_000_000  # later runs sort after earlier ones
+    for index, path in enumerate(files):
         try:
             sha = file_hash(path)
         except OSError as exc:
@@ -50,12 +52,12 @@ def plan(store: Store, files: Iterable[Path], summary: IngestSummary, *, reparse
             progress(1)
             continue
         stored_by = known.get(sha)
-        if sha in seen or (stored_by is not None and not (reparse and stored_by != PARSER_VERSION)):
+        if sha in seen or (stored_by is not None and not (reparse and stored_by != _record.PARSER_VERSION)):
             summary.skipped += 1
             progress(1)
             continue
         seen.add(sha)
-        yield str(path), sha
+        yield str(path), sha, start + index
 
 
 def stale_sources(store: Store) -> list[Path]:
@@ -66,7 +68,7 @@ def stale_sources(store: Store) -> list[Path]:
 
     with store.engine.connect() as conn:
         rows = conn.execute(sa.select(schema.reports.c.path).where(
-            schema.reports.c.parser_version != PARSER_VERSION)).scalars().all()
+            schema.reports.c.parser_version != _record.PARSER_VERSION)).scalars().all()
     return [Path(p) for p in rows]
 
 
@@ -103,8 +105,8 @@ def run(store: Store, tasks: Iterator[Task], summary: IngestSummary, *, jobs: in
         if scheduler is not None:
             _run_dask(tasks, writer, scheduler)
         elif jobs <= 1:
-            for path, sha in tasks:
-                writer.add(parse_to_record(path, sha))
+            for path, sha, sequence in tasks:
+                writer.add(parse_to_record(path, sha, sequence))
         else:
             _run_processes(tasks, writer, jobs)
     finally:
@@ -115,8 +117,8 @@ def _run_processes(tasks: Iterator[Task], writer: _Writer, jobs: int) -> None:
     window = jobs * 8  # files in flight: enough to keep every worker busy, few enough to stay small
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         pending: set[Future[Record]] = set()
-        for path, sha in tasks:
-            pending.add(pool.submit(parse_to_record, path, sha))
+        for path, sha, sequence in tasks:
+            pending.add(pool.submit(parse_to_record, path, sha, sequence))
             if len(pending) >= window:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -138,11 +140,20 @@ def _run_dask(tasks: Iterator[Task], writer: _Writer, scheduler: str) -> None:
         window = max(8, 8 * sum(client.nthreads().values()))
         stream = as_completed()  # type: ignore[no-untyped-call]
         in_flight = 0
-        for path, sha in tasks:
-            stream.add(client.submit(parse_to_record, path, sha, pure=False))  # type: ignore[no-untyped-call]
+        for path, sha, sequence in tasks:
+            stream.add(client.submit(parse_to_record, path, sha, sequence, pure=False))  # type: ignore[no-untyped-call]
             in_flight += 1
             if in_flight >= window:
                 writer.add(next(stream).result())
                 in_flight -= 1
         for future in stream:
             writer.add(future.result())
+
+
+def ingest(store: Store, files: Iterable[Path], *, jobs: int | None = None, reparse: bool = False,
+           scheduler: str | None = None, progress: Progress = lambda n: None) -> IngestSummary:
+    """Ingest the given files (folders already expanded) into the store; see `nianbao ingest`."""
+    summary = IngestSummary()
+    tasks = plan(store, files, summary, reparse=reparse, progress=progress)
+    run(store, tasks, summary, jobs=jobs or default_jobs(), progress=progress, scheduler=scheduler)
+    return summary

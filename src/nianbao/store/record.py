@@ -46,6 +46,7 @@ class Parsed:
     document: bytes
     signature: bytes | None = None
     bands: list[tuple[int, int]] = field(default_factory=list)
+    sequence: int = 0  # the file's place in the order given (set by the planner)
 
 
 Record = Parsed | Failed
@@ -67,7 +68,7 @@ def decode_report(blob: bytes) -> Report:
     return Report.model_validate_json(zlib.decompress(blob))
 
 
-def to_record(report: Report, sha256: str) -> Parsed:
+def to_record(report: Report, sha256: str, sequence: int = 0) -> Parsed:
     from nianbao.check.across import narrative_signature
     from nianbao.store.agencies import resolve
 
@@ -88,10 +89,10 @@ def to_record(report: Report, sha256: str) -> Parsed:
                   year=meta.year, template=meta.template, title=meta.title, published=meta.published,
                   region=region, values=rows, findings=findings, document=encode_report(report),
                   signature=signature.digest if signature else None,
-                  bands=signature.bands if signature else [])
+                  bands=signature.bands if signature else [], sequence=sequence)
 
 
-def parse_to_record(path: str, sha256: str) -> Record:
+def parse_to_record(path: str, sha256: str, sequence: int = 0) -> Record:
     """The worker's job: parse one file (never raises) into a record for the writer."""
     from nianbao.guard import Failure, internal_failure, parse_guarded
 
@@ -99,6 +100,6 @@ def parse_to_record(path: str, sha256: str) -> Record:
     if isinstance(result, Failure):
         return Failed(sha256, path, result.reason)
     try:
-        return to_record(result, sha256)
+        return to_record(result, sha256, sequence)
     except Exception as exc:  # a record that cannot be built is this file's failure, not the batch's
         return Failed(sha256, path, internal_failure(path, exc).reason)

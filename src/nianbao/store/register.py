@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from nianbao.store import schema
-from nianbao.store.db import StoreError
+from nianbao.store.db import StoreError, renumber
 from nianbao.store.queries import find_agency
 
 R, A, N = schema.reports, schema.agencies, schema.agency_names
@@ -37,16 +37,9 @@ def merge_agencies(conn: sa.Connection, keep: str, duplicate: str) -> str:
 
 
 def _renumber(conn: sa.Connection, agency_id: int) -> None:
-    """Versions per year in the order stored; the latest is current."""
-    rows = conn.execute(sa.select(R.c.id, R.c.year).where(R.c.agency_id == agency_id).order_by(R.c.year, R.c.id)
-                        ).all()
-    by_year: dict[int | None, list[int]] = {}
-    for row in rows:
-        by_year.setdefault(row.year, []).append(row.id)
-    for ids in by_year.values():
-        for version, report_id in enumerate(ids, start=1):
-            conn.execute(R.update().where(R.c.id == report_id).values(version=version,
-                                                                       current=report_id == ids[-1]))
+    years = conn.execute(sa.select(R.c.year).where(R.c.agency_id == agency_id).distinct()).scalars().all()
+    for year in years:
+        renumber(conn, agency_id, year)
 
 
 def set_agency_region(conn: sa.Connection, agency: str, region: str) -> str:

@@ -13,6 +13,7 @@ from functools import cache
 
 import sqlalchemy as sa
 
+from nianbao.check import registry
 from nianbao.check.across import COPIED_ACROSS, copied_across_finding, cross_similarity, two_reports_finding
 from nianbao.check.registry import RULES
 from nianbao.models import Finding, Report
@@ -45,17 +46,34 @@ def _insert(conn: sa.Connection, report_id: int, findings: Iterable[Finding], ot
 
 
 def _pairs(report: Report, previous: Report) -> list[Finding]:
-    return [f for rule in RULES.values() if rule.pair_check for f in rule.pair_check(report, previous)]
+    found = [f for rule in RULES.values() if rule.pair_check for f in rule.pair_check(report, previous)]
+    # One finding per defect, as over a batch (check/registry.py merges a row's repeats; until that
+    # lands everywhere, the findings are kept as they are).
+    merge = getattr(registry, "merge_repeats", None)
+    return list(merge(found, report)) if merge is not None else found
 
 
 def store_rules(conn: sa.Connection, report_id: int) -> None:
     """The store findings of a newly stored report, and of the reports it is compared with."""
     row = conn.execute(sa.select(R.c.agency_id, R.c.year, R.c.current, R.c.sha256).where(R.c.id == report_id)).one()
-    if row.agency_id is None or row.year is None or not row.current:
+    if row.agency_id is None or row.year is None:
         return
     report = _load(conn, report_id)
     touched = {report_id}
-    _clear(conn, report_id, (*pair_rule_ids(), "corpus.two_reports"))
+    _clear(conn, report_id, ("corpus.two_reports",))
+    siblings = conn.execute(sa.select(R.c.id).where(R.c.agency_id == row.agency_id, R.c.year == row.year,
+                                                    R.c.id != report_id).order_by(R.c.sequence.desc())
+                            ).scalars().all()
+    if siblings:
+        _insert(conn, report_id, [two_reports_finding(report, _load(conn, siblings[0]))], siblings[0])
+    for sibling in siblings:  # the rule holds both ways, as over a batch
+        if not _has(conn, sibling, "corpus.two_reports"):
+            _insert(conn, sibling, [two_reports_finding(_load(conn, sibling), report)], report_id)
+            touched.add(sibling)
+    if not row.current:  # an older version given after the current one: compared with nothing else
+        _recount(conn, touched)
+        return
+    _clear(conn, report_id, pair_rule_ids())
     previous_id = _current(conn, row.agency_id, row.year - 1)
     if previous_id is not None:
         _insert(conn, report_id, _pairs(report, _load(conn, previous_id)), previous_id)
@@ -64,10 +82,6 @@ def store_rules(conn: sa.Connection, report_id: int) -> None:
         _clear(conn, next_id, pair_rule_ids())
         _insert(conn, next_id, _pairs(_load(conn, next_id), report), report_id)
         touched.add(next_id)
-    other_id = conn.execute(sa.select(R.c.id).where(R.c.agency_id == row.agency_id, R.c.year == row.year,
-                                                    R.c.id != report_id).order_by(R.c.id.desc())).scalar()
-    if other_id is not None:
-        _insert(conn, report_id, [two_reports_finding(report, _load(conn, other_id))], other_id)
     touched |= _copied_across(conn, report_id, report, row.agency_id, row.year)
     _recount(conn, touched)
 

@@ -48,6 +48,9 @@ reports = sa.Table(
     sa.Column("title", sa.Text),
     sa.Column("published", sa.Text),
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),  # per agency and year
+    # The order files were given in (run start, then position): versions follow it, the last is current,
+    # whichever worker finished first.
+    sa.Column("sequence", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("current", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("parser_version", sa.Text, nullable=False),
     sa.Column("ingested_at", sa.Text, nullable=False),

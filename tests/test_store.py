@@ -1,0 +1,304 @@
+"""The store: ingest, versions, agencies, cross-report rules, list/show/compare/summary/export.
+
+Reports are built with known numbers (builder.py), so every expected number below is worked
+out by hand from those inputs, not read back from the store's own code.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from builder import consistent_values, report_text
+from nianbao.store import schema
+from nianbao.store.agencies import resolve
+from nianbao.store.db import Store, open_store
+from nianbao.store.ingest import ingest
+from test_input_errors import run
+
+# new applications per column: natural, commercial, research, social, legal, other, total
+NEW_2022 = [9, 2, 0, 0, 1, 0, 12]
+NEW_2023_FIRST = [19, 2, 0, 0, 2, 0, 23]
+NEW_2023 = [29, 2, 0, 0, 1, 0, 32]
+
+
+def _write(folder: Path, name: str, agency: str, year: int, new: list[int], **changes: object) -> Path:
+    values: dict[str, int | float | str] = dict(consistent_values(new))
+    values.update(changes)  # type: ignore[arg-type]
+    path = folder / name
+    path.write_text(report_text(values, agency=agency, year=year), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def reports(tmp_path: Path) -> Path:
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    _write(folder, "a-2022.txt", "岭东区人民政府", 2022, NEW_2022, **{"active.licensing.decisions": "—"})
+    _write(folder, "b-2023.txt", "双鸭山市岭东区人民政府", 2023, NEW_2023_FIRST)
+    _write(folder, "d-2023.txt", "宝清县人民政府", 2023, NEW_2022)
+    return folder
+
+
+def _store(tmp_path: Path) -> Store:
+    return open_store(str(tmp_path / "t.db"))
+
+
+def _count(store: Store, table: sa.Table) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+
+def test_agency_names_resolve_to_one_agency() -> None:
+    keys = {resolve(n).key for n in ("岭东区人民政府", "双鸭山市岭东区人民政府", "岭东区政府")}
+    assert keys == {"230503|人民政府"}
+    found = resolve("岭东区政府")
+    assert (found.province, found.city, found.county, found.level) == ("黑龙江省", "双鸭山市", "岭东区", "县级")
+    assert resolve("某某县示范乡").province is None  # cpca's guess from a bare 县 is not taken
+
+
+def test_ingest_is_idempotent_and_versions_the_same_agency_year(tmp_path: Path, reports: Path) -> None:
+    store = _store(tmp_path)
+    first = ingest(store, sorted(reports.iterdir()), jobs=1)
+    assert (first.stored, first.skipped, first.failed) == (3, 0, [])
+    again = ingest(store, sorted(reports.iterdir()), jobs=1)
+    assert (again.stored, again.skipped) == (0, 3)
+    assert _count(store, schema.reports) == 3
+    # a corrected report of the same agency and year, printed with a third form of its name
+    newer = _write(reports, "c-2023.txt", "岭东区政府", 2023, NEW_2023)
+    assert ingest(store, [newer], jobs=1).stored == 1
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(schema.reports.c.path, schema.reports.c.version, schema.reports.c.current,
+                                      schema.reports.c.agency_id).where(schema.reports.c.year == 2023)
+                            .order_by(schema.reports.c.id)).all()
+        agencies = conn.execute(sa.select(schema.agencies.c.name)).scalars().all()
+        two = conn.execute(sa.select(schema.findings.c.message).where(
+            schema.findings.c.rule == "corpus.two_reports")).scalars().all()
+    lingdong = [r for r in rows if "d-2023" not in r.path]
+    assert [(Path(r.path).name, r.version, r.current) for r in lingdong] == [
+        ("b-2023.txt", 1, False), ("c-2023.txt", 2, True)]
+    assert len({r.agency_id for r in lingdong}) == 1
+    assert sorted(agencies) == ["双鸭山市岭东区人民政府", "宝清县人民政府"]  # the fullest name is kept
+    assert len(two) == 2 and any("b-2023.txt" in m for m in two) and any("c-2023.txt" in m for m in two)
+
+
+def test_values_keep_null_apart_from_zero(tmp_path: Path, reports: Path) -> None:
+    store = _store(tmp_path)
+    ingest(store, sorted(reports.iterdir()), jobs=1)
+    v = schema.values
+    with store.engine.connect() as conn:
+        rows = {(Path(r.path).name, r.key): (r.value, r.is_null) for r in conn.execute(
+            sa.select(schema.reports.c.path, v.c.key, v.c.value, v.c.is_null).join(schema.reports))}
+    assert rows[("a-2022.txt", "active.licensing.decisions")] == (None, True)
+    assert rows[("a-2022.txt", "active.rules.issued")] == (0, False)
+    assert rows[("a-2022.txt", "requests.new_received.total")] == (12, False)
+
+
+def test_store_pair_rules_compare_with_last_years_stored_report(tmp_path: Path, reports: Path) -> None:
+    store = _store(tmp_path)
+    # 2023 first, then 2022: the rule must run whichever arrives first, and only once
+    ingest(store, [reports / "b-2023.txt"], jobs=1)
+    ingest(store, [reports / "a-2022.txt"], jobs=1)
+    f = schema.findings
+    with store.engine.connect() as conn:
+        found = conn.execute(sa.select(f.c.message, schema.reports.c.year).join(
+            schema.reports, schema.reports.c.id == f.c.report_id).where(f.c.rule == "continuity.in_force")
+        ).all()
+    # consistent_values: 行政规范性文件 issued 2, repealed 3, in force 4 in both years → 4 + 2 − 3 = 3 ≠ 4
+    assert {m for m, _ in found} == {"规章现行有效件数 4 ≠ 上年 4 ＋ 本年制发 0 − 本年废止 3 = 1",
+                                     "行政规范性文件现行有效件数 4 ≠ 上年 4 ＋ 本年制发 2 − 本年废止 3 = 3"}
+    assert len(found) == 2
+    assert {y for _, y in found} == {2023}
+
+
+def test_failures_are_recorded_and_the_batch_goes_on(tmp_path: Path, reports: Path) -> None:
+    bad = reports / "bad.txt"
+    bad.write_text("今天天气很好，我们去公园散步。", encoding="utf-8")
+    store = _store(tmp_path)
+    summary = ingest(store, sorted(reports.iterdir()), jobs=1)
+    assert summary.stored == 3 and [Path(f.path).name for f in summary.failed] == ["bad.txt"]
+    with store.engine.connect() as conn:
+        reason = conn.execute(sa.select(schema.failures.c.reason)).scalar_one()
+    assert "不是政府信息公开工作年度报告" in reason
+    assert ingest(store, [bad], jobs=1).skipped == 1  # not retried by the same parser
+
+
+def test_reparse_reads_again_what_another_parser_version_stored(tmp_path: Path, reports: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from nianbao.store import record
+
+    store = _store(tmp_path)
+    monkeypatch.setattr(record, "PARSER_VERSION", "0.0.old")
+    ingest(store, sorted(reports.iterdir()), jobs=1)
+    monkeypatch.setattr(record, "PARSER_VERSION", "9.9.new")
+    assert ingest(store, sorted(reports.iterdir()), jobs=1).stored == 0  # without --reparse: kept
+    assert ingest(store, sorted(reports.iterdir()), jobs=1, reparse=True).stored == 3
+    with store.engine.connect() as conn:
+        versions = set(conn.execute(sa.select(schema.reports.c.parser_version)).scalars())
+    assert versions == {"9.9.new"} and _count(store, schema.reports) == 3
+    assert _count(store, schema.values) == 3 * len(json.loads(run_parse_values(reports / "a-2022.txt")))
+
+
+def run_parse_values(path: Path) -> str:
+    result = run("parse", "--format", "json", str(path))
+    return json.dumps(json.loads(result.stdout)["values"])
+
+
+def test_parallel_ingest_matches_the_batch_check(tmp_path: Path) -> None:
+    """Store findings (report rules and cross-report rules) equal `check` over the same files."""
+    from nianbao.batch import parse_batch
+    from nianbao.sample.corpus import make_corpus
+
+    make_corpus(tmp_path / "c", 24, seed=11, defect_share=0.4, formats=("txt",))
+    files = sorted((tmp_path / "c" / "cases").iterdir())
+    store = _store(tmp_path)
+    assert ingest(store, files, jobs=2).stored == 24
+    batch = parse_batch(files)
+    expected = {r.source.sha256: sorted(f.rule for f in r.findings) for r in batch.reports}
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(schema.reports.c.sha256, schema.findings.c.rule).join(
+            schema.findings, schema.findings.c.report_id == schema.reports.c.id)).all()
+    stored: dict[str, list[str]] = {sha: [] for sha in expected}
+    for sha, rule in rows:
+        stored[sha].append(rule)
+    assert {k: sorted(v) for k, v in stored.items()} == expected
+
+
+@pytest.fixture
+def cli_store(tmp_path: Path, reports: Path) -> str:
+    _write(reports, "c-2023.txt", "岭东区政府", 2023, NEW_2023)
+    db = str(tmp_path / "cli.db")
+    result = run("ingest", str(reports), "--db", db, "--jobs", "2")
+    assert result.returncode == 0, result.stderr
+    assert "已入库 4 份" in result.stderr
+    return db
+
+
+def test_list_filters(cli_store: str) -> None:
+    def listed(*args: str) -> list[str]:
+        result = run("list", "--db", cli_store, "--format", "json", *args)
+        assert result.returncode == 0, result.stderr
+        return sorted(Path(json.loads(line)["path"]).name for line in result.stdout.splitlines())
+
+    assert listed() == ["a-2022.txt", "c-2023.txt", "d-2023.txt"]  # current versions only
+    assert listed("--year", "2023", "--region", "双鸭山市") == ["c-2023.txt", "d-2023.txt"]
+    assert listed("--agency", "岭东区人民政府") == ["a-2022.txt", "c-2023.txt"]
+    assert listed("--rule", "continuity.in_force") == ["c-2023.txt"]
+    assert listed("--has-errors") == []
+
+
+def test_show_compare_summary(cli_store: str, tmp_path: Path) -> None:
+    shown = run("show", "岭东区人民政府", "--year", "2023", "--db", cli_store, "--format", "json")
+    data = json.loads(shown.stdout)
+    assert data["values"]["requests.new_received.total"] == 32
+    assert "continuity.in_force" in {f["rule"] for f in data["findings"]}
+    compared = run("compare", "岭东区政府", "--years", "2022", "2023", "--db", cli_store, "--format", "json")
+    changes = {c["key"]: c for c in map(json.loads, compared.stdout.splitlines())}
+    assert changes["requests.new_received.total"] == {"key": "requests.new_received.total", "2022": 12,
+                                                      "2023": 32, "change": 20, "percent": 166.7}
+    assert changes["active.licensing.decisions"]["2022"] is None  # unknown, not 0
+    assert changes["active.licensing.decisions"]["percent"] is None
+    summed = run("summary", "--year", "2023", "--by", "level", "--db", cli_store, "--format", "json",
+                 "--plot", str(tmp_path / "p.png"))
+    assert summed.returncode == 0, summed.stderr
+    groups = [json.loads(line) for line in summed.stdout.splitlines()]
+    assert [(g["group"], g["reports"]) for g in groups] == [("县级", 2)]
+    assert groups[0]["sums"]["requests.new_received.total"] == 32 + 12
+    assert groups[0]["sums"]["requests.granted.natural_person"] == 7 + 7
+    assert groups[0]["identity_problems"] == []
+    assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_summary_names_the_identities_a_sum_breaks(tmp_path: Path, reports: Path) -> None:
+    _write(reports, "e-2023.txt", "饶河县人民政府", 2023, NEW_2022, **{"requests.total.natural_person": 10})
+    db = str(tmp_path / "s.db")
+    run("ingest", str(reports), "--db", db, "-q")
+    result = run("summary", "--year", "2023", "--by", "region", "--db", db, "--format", "json")
+    group = json.loads(result.stdout.splitlines()[0])
+    assert group["group"] == "黑龙江省/双鸭山市" and group["reports"] == 3
+    # （七）总计 natural: 19 + 9 + 10 = 38, while its results sum to (17 + 2) + (7 + 2) + (7 + 2) = 37
+    assert any("“（七）总计”自然人 = 38，" in p and p.endswith("= 37") for p in group["identity_problems"])
+
+
+def test_exports_keep_numbers_and_blanks(cli_store: str, tmp_path: Path) -> None:
+    out = tmp_path / "all.csv"
+    assert run("export", "--db", cli_store, "--format", "csv", "-o", str(out)).returncode == 0
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    a = next(r for r in rows if r["文件"].endswith("a-2022.txt"))
+    assert a["机关"] == "双鸭山市岭东区人民政府" and a["县（区）"] == "岭东区"
+    assert a["一、本年新收政府信息公开申请数量 总计"] == "12"
+    assert a["行政许可 本年处理决定数量"] == ""  # unknown: empty, never 0
+    assert a["规章 本年制发件数"] == "0"
+    for fmt in ("xlsx", "parquet", "jsonl"):
+        target = tmp_path / f"all.{fmt}"
+        assert run("export", "--db", cli_store, "--format", fmt, "-o", str(target)).returncode == 0
+    import pyarrow.parquet as pq
+    from openpyxl import load_workbook
+
+    table = pq.read_table(tmp_path / "all.parquet").to_pylist()
+    row = next(r for r in table if r["path"].endswith("a-2022.txt"))
+    assert row["requests.new_received.total"] == 12 and row["active.licensing.decisions"] is None
+    sheet = load_workbook(tmp_path / "all.xlsx").active
+    header = [c.value for c in sheet[1]]
+    column = header.index("一、本年新收政府信息公开申请数量 总计")
+    assert sorted(r[column].value for r in sheet.iter_rows(min_row=2)) == [12, 12, 32]
+    lines = [json.loads(line) for line in (tmp_path / "all.jsonl").read_text("utf-8").splitlines()]
+    assert sorted(x["requests.new_received.total"] for x in lines) == [12, 12, 32]
+
+
+def test_official_export_draws_the_template_tables(cli_store: str, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    out = tmp_path / "official.xlsx"
+    result = run("export", "--official", "--agency", "岭东区人民政府", "--year", "2023", "--db", cli_store,
+                 "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    book = load_workbook(out)
+    assert len(book.sheetnames) == 3
+    cells = {(c.row, c.column): c.value for row in book.worksheets[1].iter_rows() for c in row}
+    label_row = next(r for (r, col), v in cells.items() if v == "一、本年新收政府信息公开申请数量")
+    numbers = [v for (r, col), v in sorted(cells.items()) if r == label_row and isinstance(v, int)]
+    assert numbers == NEW_2023
+
+
+def test_agency_corrections_survive_reingest(cli_store: str, tmp_path: Path, reports: Path) -> None:
+    other = _write(reports, "f-2023.txt", "宝清县人民政府办", 2023, NEW_2022)
+    run("ingest", str(other), "--db", cli_store)
+    merged = run("agencies", "--db", cli_store, "--merge", "宝清县人民政府", "宝清县人民政府办")
+    assert merged.returncode == 0, merged.stderr
+    fixed = run("agencies", "--db", cli_store, "--set-region", "宝清县人民政府", "黑龙江省/双鸭山市/宝清县")
+    assert fixed.returncode == 0, fixed.stderr
+    later = _write(reports, "g-2022.txt", "宝清县人民政府办", 2022, NEW_2022)
+    run("ingest", str(later), "--db", cli_store)
+    listed = run("agencies", "--db", cli_store, "--format", "json")
+    rows = {r["name"]: r for r in map(json.loads, listed.stdout.splitlines())}
+    assert "宝清县人民政府办" not in rows
+    assert rows["宝清县人民政府"]["reports"] == 3 and rows["宝清县人民政府"]["manual"] is True
+    assert set(rows["宝清县人民政府"]["names"]) == {"宝清县人民政府", "宝清县人民政府办"}
+
+
+def test_bad_store_is_one_line(tmp_path: Path) -> None:
+    result = run("list", "--db", str(tmp_path / "missing" / "x.db"))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "不存在" in result.stderr
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"this is not a database" * 100)
+    result = run("list", "--db", str(garbage))
+    assert result.returncode == 2 and "无法打开数据库" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_views_open_in_sqlite(cli_store: str) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(cli_store)
+    views = {r[0] for r in conn.execute("select name from sqlite_master where type = 'view'")}
+    assert {"values_2021", "values_2019", "values_legacy", "current_reports"} <= views
+    totals = sorted(r[0] for r in conn.execute('select "requests.new_received.total" from values_2021 where current'))
+    assert totals == [12, 12, 32]
+    assert os.path.getsize(cli_store) > 0
