@@ -138,7 +138,7 @@ def _run_dask(tasks: Iterator[Task], writer: _Writer, scheduler: str) -> None:
 
     with Client(scheduler, set_as_default=False) as client:  # type: ignore[no-untyped-call]
         window = max(8, 8 * sum(client.nthreads().values()))
-        stream = as_completed()  # type: ignore[no-untyped-call]
+        stream = as_completed(loop=client.loop)  # type: ignore[no-untyped-call]
         in_flight = 0
         for path, sha, sequence in tasks:
             stream.add(client.submit(parse_to_record, path, sha, sequence, pure=False))  # type: ignore[no-untyped-call]
@@ -146,8 +146,8 @@ def _run_dask(tasks: Iterator[Task], writer: _Writer, scheduler: str) -> None:
             if in_flight >= window:
                 writer.add(next(stream).result())
                 in_flight -= 1
-        for future in stream:
-            writer.add(future.result())
+        for done in stream:
+            writer.add(done.result())
 
 
 def ingest(store: Store, files: Iterable[Path], *, jobs: int | None = None, reparse: bool = False,
