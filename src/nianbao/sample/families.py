@@ -75,7 +75,14 @@ def _one_line_page(pieces: list[str], rng: random.Random, chrome: bool) -> list[
     cuts = sorted(rng.sample(range(1, len(pieces)), k=min(len(pieces) - 1, rng.choice((0, 0, 1, 2, 3)))))
     lines, start = [], 0
     for cut in [*cuts, len(pieces)]:
-        lines.append(rng.choice((" ", "")).join(pieces[start:cut]))
+        line = ""
+        for piece in pieces[start:cut]:
+            gap = rng.choice((" ", ""))
+            # never glue digits to digits across blocks: only a row's own cells run together
+            if line and (not gap and line[-1].isdigit() and piece[:1].isdigit()):
+                gap = " "
+            line = f"{line}{gap}{piece}" if line else piece
+        lines.append(line)
         start = cut
     return lines
 
