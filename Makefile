@@ -50,3 +50,8 @@ test: setup system-deps  ## the whole test suite, plus lint and types
 bench: setup  ## speed and memory (run by hand; results go into docs/benchmarks.md)
 	$(BIN)/python bench/parse_speed.py
 	$(BIN)/python bench/format_speed.py
+
+FUZZ_ROUNDS ?= 10
+
+fuzz: setup  ## the long fuzz run: hostile and damaged inputs through the CLI (figures go into docs/fuzz.md)
+	$(BIN)/python bench/fuzz.py --rounds $(FUZZ_ROUNDS) --seed 1

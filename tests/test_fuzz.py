@@ -91,6 +91,18 @@ def test_truncated_samples_in_every_format_give_what_they_hold(tmp_path, samples
             assert isinstance(full, Report) and cut.meta.agency == full.meta.agency
 
 
+def test_a_truncated_pdf_gives_the_pages_it_still_holds(tmp_path, samples):
+    pdf = next(p for p in samples if p.suffix == ".pdf")
+    full = parse_guarded(pdf)
+    data = pdf.read_bytes()
+    cut = answer(tmp_path, "cut.pdf", data[: data.rindex(b"\nxref")])  # the end lost: table and trailer
+    assert isinstance(full, Report) and isinstance(cut, Report)
+    assert cut.meta.agency == full.meta.agency and cut.meta.year == full.meta.year
+    assert any("PDF 文件不完整" in f.message for f in cut.findings)
+    read = {k: v for k, v in cut.values.items() if v is not None}
+    assert read and all(full.values[k] == v for k, v in read.items())  # what is read is right
+
+
 def test_images_with_huge_or_corrupt_headers(tmp_path):
     cases = dict(fuzz.image_cases(random.Random(1)))
     assert "像素" in reason(answer(tmp_path, "huge.png", cases["huge-header.png"]))

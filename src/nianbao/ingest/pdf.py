@@ -63,7 +63,10 @@ def read_pdf(path: Path, data: bytes) -> tuple[list[SourceLine], int]:
         pages = len(document)
         check_pages(str(path), pages)
         for number in range(1, pages + 1):
-            page = document[number - 1]
+            try:
+                page = document[number - 1]
+            except pypdfium2.PdfiumError:  # a page a damaged or truncated file no longer holds
+                continue
             try:
                 objects = page_objects(page)
             finally:

@@ -147,8 +147,7 @@ def read_document(path: Path) -> Document:
     if fmt == "html":
         return _html_document(name, data)
     if fmt == "pdf":
-        lines, pages = read_pdf(path, data)
-        return _lines_document(name, data, fmt, lines, f"{pages} 页")
+        return _pdf_document(path, name, data)
     if fmt == "docx":
         return _lines_document(name, data, fmt, _read_word(name, data))
     if fmt == "doc":
@@ -158,6 +157,42 @@ def read_document(path: Path) -> Document:
     if fmt == "image":
         return _lines_document(name, data, fmt, read_image(name, data), "1 张图片（OCR）")
     raise UnusableInput(name, "是压缩包或未知的二进制格式，不是报告文件")
+
+
+def _pdf_document(path: Path, name: str, data: bytes) -> Document:
+    """A PDF; one cut short (no cross-reference table or trailer left) is read as far as it goes."""
+    try:
+        lines, pages = read_pdf(path, data)
+        return _lines_document(name, data, "pdf", lines, f"{pages} 页")
+    except UnusableInput as refused:
+        repaired = _repaired_pdf(data)
+        if repaired is None:
+            raise
+        try:
+            lines, pages = read_pdf(path, repaired)
+            document = _lines_document(name, data, "pdf", lines, f"{pages} 页（文件不完整）")
+        except UnusableInput:
+            raise refused from None
+    note = (1, "PDF 文件不完整（结尾缺失，可能下载或复制时被截断），只读取了尚存的部分，缺失的页和表格请对照原件")
+    return Document(source=document.source, text=document.text, places=document.places,
+                    notes=(note, *document.notes))
+
+
+_CATALOG = re.compile(rb"(\d+)\s+0\s+obj\s*<<(?:(?!endobj).){0,400}?/Type\s*/Catalog", re.DOTALL)
+
+
+def _repaired_pdf(data: bytes) -> bytes | None:
+    """A truncated PDF given back its end: a trailer naming the document catalog, so that PDFium
+    rebuilds the cross-reference table from the objects still there. None when the file is not
+    truncated (it still ends in %%EOF) or its catalog is gone (or packed in an object stream)."""
+    if b"%%EOF" in data[-2048:]:
+        return None
+    catalogs = list(_CATALOG.finditer(data))
+    if not catalogs:
+        return None
+    found = catalogs[-1]  # the last one: an incremental update writes its catalog after the first
+    return (data + b"\nendstream\nendobj\ntrailer\n<< /Root " + found.group(1)
+            + b" 0 R >>\nstartxref\n0\n%%EOF\n")
 
 
 def _read_word(name: str, data: bytes) -> list[SourceLine]:
