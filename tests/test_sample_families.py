@@ -266,3 +266,36 @@ def test_sample_command_takes_families(tmp_path):
     assert [e["family"] for e in manifest] == ["crawled", "xlsx", "div-grid"]
     bad = run("sample", "-n", "2", "-o", str(tmp_path / "x"), "--families", "crawled,nope")
     assert bad.returncode == 2 and "nope" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_any_consistent_values_draw_in_every_family():
+    """The layout-matrix entry point: random consistent values × every family, gold consistent
+    (the generator itself checks that every key it calls decided has its true value)."""
+    import random
+
+    from nianbao.sample.families import LEGACY_ONLY, draw_family
+    from nianbao.sample.values import report_values
+
+    rng = random.Random(12)
+    for round_ in range(3):
+        for family in FAMILIES:
+            year = rng.randint(2014, 2018) if family in LEGACY_ONLY else rng.randint(2014, 2025)
+            template = load_template("legacy" if year <= 2018 else "2019" if year <= 2020 else "2021")
+            values = report_values(template, rng, size=rng.choice((10, 150, 600)))
+            drawn = draw_family(family, "青川县示范局", year, values, rng)
+            assert drawn.blob and drawn.gold["meta"]["template"] == template.id
+            _assert_gold_consistent({"family": family, "accept_null": len(drawn.gold.get("accept_null", []))},
+                                    drawn.gold)
+            if family not in ("legacy-provincial",):
+                assert drawn.gold["values"] == values, (family, round_)
+
+
+def test_legacy_provincial_needs_a_legacy_year():
+    import random
+
+    from nianbao.sample.families import draw_family
+    from nianbao.sample.values import report_values
+
+    values = report_values(load_template("2021"), random.Random(1))
+    with pytest.raises(ValueError, match="2008"):
+        draw_family("legacy-provincial", "青川县示范局", 2022, values, random.Random(1))

@@ -254,46 +254,71 @@ def parse_families(text: str) -> tuple[str, ...]:
 _SAFE_DEFECTS = ("template_residue", "period_year")
 
 
+@dataclass
+class FamilySample:
+    """One drawn sample: the file's bytes and extension, its gold and what was done."""
+
+    blob: bytes
+    ext: str
+    gold: dict[str, Any]  # meta, values, findings, accept_null (no source)
+    layout: str
+    defects: list[str]
+
+
+def draw_family(family: str, agency: str, year: int, values: dict[str, Number | None], rng: random.Random,
+                *, defect_share: float = 0.0) -> FamilySample:
+    """``values`` (consistent, every key of the year's template) drawn as one report of
+    ``family``; the layout-matrix tests can call this on any generated values."""
+    from nianbao.sample.corpus import DEFECTS, Sample, report_data
+
+    template = load_template(template_for_year(year))
+    if family in LEGACY_ONLY and template.id != "legacy":
+        raise ValueError(f"版式族 {family} 只用于 2008—2018 年的报告")
+    data = report_data(agency, year, template, dict(values), rng)
+    sample = Sample("", data, template, blocks=build_blocks(data), gold_values=dict(values))
+    planted = []
+    if rng.random() < defect_share:
+        name = rng.choice(_SAFE_DEFECTS)
+        if DEFECTS[name](sample, rng):
+            planted.append(name)
+    case = Case(agency, year, template, sample.blocks, dict(values))
+    _drop_unprinted_rows(case)
+    output = FAMILIES[family](case, rng)
+    gold: dict[str, Any] = {"meta": {"year": year, "agency": agency, "template": template.id},
+                            "values": case.gold, "findings": sorted(sample.rules)}
+    if output.accept_null:
+        gold["accept_null"] = sorted(output.accept_null)
+    return FamilySample(output.blob, output.ext, gold, output.layout, planted)
+
+
 def make_family_corpus(out: Path, count: int, families: tuple[str, ...], *, seed: int = 7,
                        defect_share: float = 0.3) -> list[dict[str, Any]]:
     """``count`` samples, the families taken in turn; writes cases/, gold/, manifest.json."""
-    from nianbao.sample.corpus import DEFECTS, FIRST_YEAR, LAST_YEAR, Sample, report_data
+    from nianbao.sample.corpus import FIRST_YEAR, LAST_YEAR
 
     rng = random.Random(f"families:{seed}")
     (out / "cases").mkdir(parents=True, exist_ok=True)
     (out / "gold").mkdir(parents=True, exist_ok=True)
     manifest: list[dict[str, Any]] = []
     used: set[str] = set()
+    legacy_last = load_template("legacy").last_year
     for number in range(1, count + 1):
+        ident = f"{number:04d}"
         family = families[(number - 1) % len(families)]
         agency = names.agency_name(rng, used)
-        legacy_last = load_template("legacy").last_year
         year = rng.randint(FIRST_YEAR, legacy_last) if family in LEGACY_ONLY else rng.randint(FIRST_YEAR, LAST_YEAR)
         template = load_template(template_for_year(year))
         values = report_values(template, rng, size=rng.choice((10, 40, 150, 600)))
         if template.id == "2021" and ("县" in agency or "区" in agency):
-            values["active.rules.issued"] = 0
-        data = report_data(agency, year, template, dict(values), rng)
-        sample = Sample(f"{number:04d}", data, template, blocks=build_blocks(data), gold_values=dict(values))
-        planted = []
-        if rng.random() < defect_share:
-            name = rng.choice(_SAFE_DEFECTS)
-            if DEFECTS[name](sample, rng):
-                planted.append(name)
-        case = Case(agency, year, template, sample.blocks, dict(values))
-        _drop_unprinted_rows(case)
-        output = FAMILIES[family](case, rng)
-        source = f"cases/{sample.ident}.{output.ext}"
-        (out / source).write_bytes(output.blob)
-        gold: dict[str, Any] = {"source": source, "meta": {"year": year, "agency": agency, "template": template.id},
-                                "values": case.gold, "findings": sorted(sample.rules)}
-        if output.accept_null:
-            gold["accept_null"] = sorted(output.accept_null)
-        (out / "gold" / f"{sample.ident}.json").write_text(json.dumps(gold, ensure_ascii=False, indent=1),
-                                                           encoding="utf-8")
-        manifest.append({"id": sample.ident, "source": source, "agency": agency, "year": year,
-                         "template": template.id, "format": output.ext, "family": family,
-                         "layout": output.layout, "defects": planted, "findings": sorted(sample.rules),
-                         "accept_null": len(output.accept_null)})
+            values["active.rules.issued"] = 0  # counties and districts make no 规章
+        drawn = draw_family(family, agency, year, values, rng, defect_share=defect_share)
+        source = f"cases/{ident}.{drawn.ext}"
+        (out / source).write_bytes(drawn.blob)
+        gold = {"source": source, **drawn.gold}
+        (out / "gold" / f"{ident}.json").write_text(json.dumps(gold, ensure_ascii=False, indent=1), encoding="utf-8")
+        manifest.append({"id": ident, "source": source, "agency": agency, "year": year,
+                         "template": template.id, "format": drawn.ext, "family": family,
+                         "layout": drawn.layout, "defects": drawn.defects, "findings": gold["findings"],
+                         "accept_null": len(gold.get("accept_null", []))})
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     return manifest
