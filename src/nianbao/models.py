@@ -86,6 +86,7 @@ class Fact(_Model):
         "unmapped_values",
         "ambiguous_split",
         "low_confidence",
+        "reading_order",
     ]
     keys: list[str] = Field(default_factory=list)
     line: int | None = None

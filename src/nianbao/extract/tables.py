@@ -47,6 +47,7 @@ class _Pending:
     keys: list[str]
     candidates: list[Candidate]
     line: int
+    doubted: bool = False  # the reader could not tell which numbers are this row's (its fact is recorded)
 
 
 def read_table(table: TableSpec, tokens: list[Token]) -> TableRead:
@@ -186,6 +187,14 @@ def _settle_rows(table: TableSpec, matcher: LabelMatcher, reads: list[RowRead], 
         variant = _label_variant(read, next_buffer) if table.flag_variants else None
         if variant is not None:
             result.facts.append(variant)
+        if _runs_on(reads, position):
+            # More numbers follow with no label of their own: the text lists labels and numbers
+            # apart (pdftotext without -layout), and which of them are this row's is a guess.
+            result.facts.append(Fact(kind="reading_order", keys=[label.row.key], line=read.numbers[0].line,
+                                     detail={"label": label.row.label,
+                                             "raw": " ".join(t.raw for t in read.numbers)}))
+            pending.append(_Pending(keys=row_keys(label), candidates=[], line=read.numbers[0].line, doubted=True))
+            continue
         pending.append(_row_pending(table, label.row.key, row_keys(label), read, result, columns[label.block.label]))
     for hit in matcher.hits(trailing):
         if hit.kind != "prefix":
@@ -203,6 +212,12 @@ def _settle_rows(table: TableSpec, matcher: LabelMatcher, reads: list[RowRead], 
     _settle(table, present, pending, result)
     _convert_units(table, columns, header, result)
     return result
+
+
+def _runs_on(reads: list[RowRead], position: int) -> bool:
+    """Whether the numbers after this row's go on with no label text in between."""
+    following = reads[position + 1] if position + 1 < len(reads) else None
+    return following is not None and following.label is None and not following.buffer
 
 
 def _column_variants(table: TableSpec, columns: dict[str, list[ColumnSpec]], tokens: list[Token]) -> list[Fact]:
@@ -322,6 +337,8 @@ def _settle(table: TableSpec, present: set[str], pending: list[_Pending], result
             agreed.append(key)
         if len(agreed) < len(item.keys):
             undecided.append((item, [k for k in item.keys if k not in agreed]))
+            if item.doubted:
+                continue
             result.facts.append(Fact(kind="ambiguous_split", keys=[k for k in item.keys if k not in agreed],
                                      line=item.line, detail={"readings": len(outcomes)}))
     inferred = {k: v for k, v in values.items() if k in inferred_here and v is not None}
@@ -431,7 +448,15 @@ def _read_flat(table: TableSpec, tokens: list[Token], header: str) -> TableRead:
     if start is not None:
         first = next((i for i in range(start, len(tokens)) if tokens[i].kind != "text"), None)
         if first is not None:
-            numbers, _ = _consume(tokens, first, len(keys))
+            numbers, after = _consume(tokens, first, len(keys))
+            if _capacity(numbers) < len(keys) and any(t.kind == "num" for t in tokens[after:]):
+                # a short run with more numbers after more header words: the numbers and the
+                # header were read in another order (pdftotext without -layout); no placement
+                result.facts.append(Fact(kind="reading_order", keys=[table.id], line=numbers[0].line,
+                                         detail={"label": table.title, "raw": " ".join(t.raw for t in numbers)}))
+                _settle(table, present, [_Pending(keys=keys, candidates=[], line=numbers[0].line, doubted=True)],
+                        result)
+                return result
     if not numbers:
         result.facts.append(Fact(kind="missing_table", keys=[table.id], detail={"title": table.title}))
         _settle(table, present, [], result)

@@ -193,11 +193,15 @@ def _flat(table: TableSpec, values: dict[str, Number | None]) -> Grid:
 def _list(table: TableSpec, values: dict[str, Number | None]) -> Grid:
     """The legacy 统计表: indicator, unit, number; group headings as rows of their own."""
     block = table.blocks[0]
-    columns = list(block.columns)
+    # a printed extra column (累计) when the data has it
+    columns = [*block.columns, *(extra for extra in block.extra_columns
+                                 if any(cell_key(row.key, extra.key) in values for row in block.rows))]
     width = 2 + len(columns)
     rows = [[GridCell(text=table.corner or "", header=True), GridCell(text="单位", header=True),
              *(GridCell(text=c.label, header=True) for c in columns)]]
     for row in block.rows:
+        if row.unmapped:
+            continue
         if row.heading:
             rows.append([GridCell(text=row.heading, colspan=width, header=True)])
         rows.append([GridCell(text=row.label, header=True), GridCell(text=row.unit or "", header=True),
