@@ -269,13 +269,14 @@ HOSTILE_NAMES: tuple[bytes, ...] = (b"bad-\xff\xfe-name.txt", b"esc-\x1b]0;title
 
 # --- the long run --------------------------------------------------------------------------
 
-def run_batches(folder: Path, batch_size: int, timeout_s: int, extra: list[Path]) -> tuple[int, list[str], int]:
+def run_batches(folder: Path, batch_size: int, timeout_s: int, extra: list[Path]) -> tuple[int, list[str], int, int]:
     """Every file of ``folder`` through ``nianbao check --format json`` in batches, with good
-    reports mixed in. Returns (batches, problems, hangs)."""
+    reports mixed in. Returns (batches, problems, hangs, inputs read as reports)."""
     files = sorted(folder.iterdir())
     problems: list[str] = []
     hangs = 0
     batches = 0
+    read = 0
     command = [sys.executable, "-m", "nianbao"]
     for start in range(0, len(files), batch_size):
         chunk = [*files[start: start + batch_size], *extra]
@@ -300,7 +301,8 @@ def run_batches(folder: Path, batch_size: int, timeout_s: int, extra: list[Path]
         good = sum(1 for line in lines if any(str(p.name) in line for p in extra))
         if good < len(extra):
             problems.append(f"good reports lost in a batch: {good}/{len(extra)}")
-    return batches, problems, hangs
+        read += len(lines) - good
+    return batches, problems, hangs, read
 
 
 def main() -> None:
@@ -332,10 +334,11 @@ def main() -> None:
             with open(os.path.join(os.fsencode(inputs), b"name%d-" % index + raw), "wb") as handle:
                 handle.write(text.encode("utf-8"))
             total += 1
-        batches, problems, hangs = run_batches(inputs, options.batch, options.timeout, good)
+        batches, problems, hangs, read = run_batches(inputs, options.batch, options.timeout, good)
     elapsed = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"inputs {total}  batches {batches}  tracebacks/internal errors {len(problems) - hangs}  hangs {hangs}  "
+    print(f"inputs {total} (read as reports {read}, refused {total - read})  batches {batches}  "
+          f"problems (tracebacks, internal errors, lost reports) {len(problems) - hangs}  hangs {hangs}  "
           f"peak memory of one run {peak_mb:.0f} MB  time {elapsed:.0f} s")
     for problem in problems:
         print("  " + problem.replace("\n", "\n    "))
