@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 
 # Debian packages some features need: a CJK font (PDF rendering, screenshots), poppler-utils
 # (pdftoppm, to look at rendered pages), chromium (the review page's browser test),
-# LibreOffice (reading .doc/.wps/.odt; turning rendered DOCX into PDF for a look).
-SYSTEM_PACKAGES := fonts-wqy-zenhei poppler-utils chromium libreoffice-writer-nogui
+# LibreOffice (reading .doc/.wps/.odt; turning rendered DOCX into PDF for a look), PostgreSQL
+# (the store's server tests start a private cluster with scripts/pg-test-server).
+SYSTEM_PACKAGES := fonts-wqy-zenhei poppler-utils chromium libreoffice-writer-nogui postgresql
 
 .PHONY: demo demo-deps test setup system-deps lint bench fuzz
 
@@ -40,7 +41,9 @@ demo-deps:
 demo: setup demo-deps  ## write a sample corpus (30 fictional reports, all formats) and review it
 	$(BIN)/nianbao sample -n 30 -o $(DEMO) --seed 7 --defects 0.3
 	$(BIN)/nianbao check $(DEMO)/cases --html $(DEMO)/review.html --xlsx $(DEMO)/findings.xlsx || [ $$? -eq 1 ]
-	@echo "审核页面：$(DEMO)/review.html  意见表：$(DEMO)/findings.xlsx  标准答案：$(DEMO)/gold/"
+	$(BIN)/nianbao ingest $(DEMO)/cases --db $(DEMO)/nianbao.db --quiet
+	$(BIN)/nianbao list --db $(DEMO)/nianbao.db
+	@echo "审核页面：$(DEMO)/review.html  意见表：$(DEMO)/findings.xlsx  标准答案：$(DEMO)/gold/  数据库：$(DEMO)/nianbao.db"
 
 test: setup system-deps  ## the whole test suite, plus lint and types
 	$(BIN)/ruff check src tests bench

@@ -171,7 +171,7 @@ def list_reports(
         return
     view = Table(title=f"共 {len(rows)} 份报告", title_justify="left")
     for heading in ("机关", "地区", "层级", "年度", "模板", "版本", "错误", "警告", "文件"):
-        view.add_column(heading)
+        view.add_column(heading, overflow="fold")  # whole names, wrapped, in a narrow terminal
     for row in rows:
         place = "/".join(p for p in (row.province, row.city, row.county) if p) or "—"
         view.add_row(escape(row.agency or row.printed or "—"), place, row.level or "—", str(row.year or "—"),
