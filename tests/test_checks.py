@@ -284,6 +284,10 @@ def test_numbering_gap_and_stale_year_and_garbled_words():
     ("本局采购了 XXL 码服装。", "structure.template_residue", False),
     ("全年主动公开政府信息200条，其中政策文件50条，占30%。", "narrative.internal_contradiction", True),
     ("全年主动公开政府信息200条，其中政策文件50条，占25%。", "narrative.internal_contradiction", False),
+    # a share printed to whole percent is read to half a percent: 1822/3460 = 52.7% is "53%"
+    ("全年主动公开政府信息3460条，其中区直各部门1822条，占53%。", "narrative.internal_contradiction", False),
+    ("全年主动公开政府信息3460条，其中区直各部门1822条，占52%。", "narrative.internal_contradiction", True),
+    ("全年主动公开政府信息200条，其中政策文件50条，占25.2%。", "narrative.internal_contradiction", True),
 ])
 def test_prose_patterns_searched_over_the_whole_text(sentence, rule_id, fires):
     """These rules search the running text as one string; each match must still land on its line."""

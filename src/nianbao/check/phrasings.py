@@ -31,6 +31,7 @@ class Measure:
     id: str
     name: str
     templates: tuple[str, ...]
+    cues: tuple[str, ...]  # words every phrasing of the measure contains
     readings: tuple[Reading, ...]
     phrasings: tuple[Phrasing, ...]
     none: tuple[Phrasing, ...]
@@ -41,6 +42,7 @@ class Measure:
 @dataclass(frozen=True)
 class Phrasings:
     measures: tuple[Measure, ...]
+    negation: tuple[str, ...]
     area: tuple[str, ...]
     part: tuple[str, ...]
     cumulative: tuple[str, ...]
@@ -56,6 +58,11 @@ class Phrasings:
 
     def for_template(self, template_id: str) -> tuple[Measure, ...]:
         return tuple(m for m in self.measures if template_id in m.templates)
+
+    def cues(self, template_id: str) -> re.Pattern[str]:
+        """A line with none of these words states no measure of the template."""
+        words = dict.fromkeys(c for m in self.for_template(template_id) for c in m.cues)
+        return re.compile("|".join(map(re.escape, words)))
 
 
 def _expand(pattern: str, parts: dict[str, str]) -> str:
@@ -75,7 +82,7 @@ def _phrasing(raw: dict[str, Any], parts: dict[str, str]) -> Phrasing:
 
 def _measure(raw: dict[str, Any], parts: dict[str, str]) -> Measure:
     return Measure(
-        id=raw["id"], name=raw["name"], templates=tuple(raw["templates"]),
+        id=raw["id"], name=raw["name"], templates=tuple(raw["templates"]), cues=tuple(raw["cues"]),
         readings=tuple(Reading(r["name"], tuple(r["keys"])) for r in raw["readings"]),
         phrasings=tuple(_phrasing(p, parts) for p in raw.get("phrasings", [])),
         none=tuple(_phrasing(p, parts) for p in raw.get("none", [])),
@@ -94,7 +101,7 @@ def load_phrasings() -> Phrasings:
     fees = data["fees"]
     return Phrasings(
         measures=tuple(_measure(m, parts) for m in data["measures"]),
-        area=tuple(data["scope"]["area"]), part=tuple(data["scope"]["part"]),
+        negation=tuple(data["negation"]["words"]), area=tuple(data["scope"]["area"]), part=tuple(data["scope"]["part"]),
         cumulative=tuple(data["scope"]["cumulative"]),
         share=re.compile(_expand(data["shares"]["pattern"], parts)),
         share_denominators=data["shares"]["denominators"],

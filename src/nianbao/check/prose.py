@@ -90,7 +90,10 @@ def _sentence(text: str, offset: int, passage: _Text, measures: tuple[Measure, .
     # most words before it) wins: "予以公开及部分公开258件" is not "部分公开258件".
     best: dict[tuple[int, int], tuple[int, int, Measure, re.Match[str]]] = {}
     order = 0
-    for measure in measures:
+    cued = [m for m in measures if any(cue in text for cue in m.cues)]
+    if not cued:
+        return out
+    for measure in cued:
         for phrasing in measure.phrasings:
             for match in phrasing.pattern.finditer(text):
                 order += 1
@@ -111,9 +114,14 @@ def _sentence(text: str, offset: int, passage: _Text, measures: tuple[Measure, .
         out.append(Statement(measure, value, scope, passage.line_at(offset + match.start("n")),
                              match.group(0), percent, share_text))
     # Negations, clause by clause: the most specific measure negated in a clause wins.
+    if not any(word in text for word in data.negation):
+        return out
     for clause in _CLAUSE.finditer(text):
+        words = clause.group(0)
+        if not any(word in words for word in data.negation):
+            continue
         hits: dict[str, tuple[Measure, re.Match[str]]] = {}
-        for measure in measures:
+        for measure in (m for m in cued if m.none and any(cue in words for cue in m.cues)):
             for phrasing in measure.none:
                 negated = phrasing.pattern.search(clause.group(0))
                 if negated is not None:

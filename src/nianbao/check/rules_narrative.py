@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from decimal import Decimal
+from functools import cache
 
 from nianbao.check.phrasings import Measure, Phrasings, families, load_phrasings
 from nianbao.check.prose import Statement, read_statements
@@ -88,13 +89,10 @@ def narrative_mismatch(context: Context) -> Iterator[Finding]:
             yield this.finding(*finding, line=statement.line)
 
 
+@cache
 def _cues(template: str) -> re.Pattern[str]:
-    """A cheap filter: lines with none of the words every phrasing of the template needs are skipped."""
-    return _CUES_LEGACY if template == "legacy" else _CUES
-
-
-_CUES = re.compile("申请|复议|诉讼|规章|规范性文件|公开|无法提供|不予处理|其他处理|结转|顺延|败诉|纠错|不掌握")
-_CUES_LEGACY = re.compile("公开|申请|复议|诉讼")
+    """A cheap filter: lines with none of the words the template's phrasings need are skipped."""
+    return load_phrasings().cues(template)
 
 
 def _compare(context: Context, statement: Statement, data: Phrasings) -> tuple[str, list[str]] | None:
