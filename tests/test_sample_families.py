@@ -299,3 +299,19 @@ def test_legacy_provincial_needs_a_legacy_year():
     values = report_values(load_template("2021"), random.Random(1))
     with pytest.raises(ValueError, match="2008"):
         draw_family("legacy-provincial", "青川县示范局", 2022, values, random.Random(1))
+
+
+def test_a_blank_in_crawled_text_loses_its_place():
+    import random
+
+    from nianbao.render.model import Grid, GridCell
+    from nianbao.sample.flows import crawled_table
+
+    template = load_template("2021")
+    grid = Grid(width=4, rows=[[GridCell(text="规章", header=True), GridCell(text="3", key="active.rules.issued"),
+                                GridCell(text="", key="active.rules.repealed"),
+                                GridCell(text="12", key="active.rules.in_force")]])
+    text, groups = crawled_table(grid, template, True, random.Random(1), "t")
+    assert text.endswith("3 12")  # never glued: the blank's place is unknown
+    decision = decide(groups, [])
+    assert decision.undecided == {"active.rules.issued", "active.rules.repealed", "active.rules.in_force"}

@@ -94,7 +94,11 @@ def crawled_table(grid: Grid, template: Template, glue: bool, rng: random.Random
         texts = [c.text for c in cells]
         keys = _anonymous(cells, f"{tag}.{index}")
         head = rng.choice(("", " ")).join(labels)
-        if glue and len(cells) > 1:
+        if any(not t for t in texts):  # a blank in running text: its place is lost
+            printed = [Decimal(t) for t in texts if t]
+            groups.append(Group(tuple(keys), tuple(placements(printed, len(cells)))))
+            body = " ".join(t for t in texts if t)
+        elif glue and len(cells) > 1:
             run = "".join(texts)
             groups.append(Group.glued(keys, run, [kinds.get(k, Cell(decimals=True)) for k in keys], identities))
             body = run
