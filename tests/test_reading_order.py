@@ -25,7 +25,8 @@ def test_flat_table_read_in_pieces_between_header_words_is_null():
     text = report_text(values)
     start = text.index("四、政府信息公开行政复议")
     end = text.index("五、")
-    scrambled = "四、政府信息公开行政复议、行政诉讼情况\n行政复议\n结果\n维持\n1\n0\n2\n结果\n纠正\n0\n0\n3\n1\n总计\n0\n0\n0\n0\n0\n0\n0\n0\n"
+    scrambled = "\n".join(["四、政府信息公开行政复议、行政诉讼情况", "行政复议", "结果", "维持", "1", "0", "2",
+                           "结果", "纠正", "0", "0", "3", "1", "总计", *["0"] * 8, ""])
     report = parse(text[:start] + scrambled + text[end:])
     assert all(report.values[k] is None for k in report.values if k.startswith("appeals."))
     assert any("顺序已打乱" in f.message for f in report.findings)

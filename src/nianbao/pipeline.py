@@ -31,7 +31,7 @@ def parse_file(path: Path | str) -> Report:
 
 
 def parse_document(document: Document) -> Report:
-    lines = reflow(split_lines(document.text, document.places))
+    lines = reflow(split_lines(document.text, document.places, document.grid))
     sections = find_sections(lines, _table_labels())
     meta = extract_meta(lines, sections)
     if meta.published is None:

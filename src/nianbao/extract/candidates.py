@@ -42,6 +42,7 @@ class Reading:
 
 
 def readings(group: list[Token], expected: int) -> Reading:
+    group = _trim_blanks(group, expected)
     if len(group) == expected:  # the common case: one cell per column (a split needs fewer cells)
         return Reading([tuple([Slot(tok.value, tok) for tok in group])], expected, expected, split=False)
     fused = [i for i, tok in enumerate(group) if tok.fused]
@@ -65,6 +66,18 @@ def readings(group: list[Token], expected: int) -> Reading:
         return Reading([], k, expected, split=False, overflow=True)
     kept = {tuple(slots[i] for i in chosen) for chosen in combinations(range(k), expected)}
     return Reading(sorted(kept, key=_order_key), k, expected, split=False)
+
+
+def _trim_blanks(group: list[Token], expected: int) -> list[Token]:
+    """A grid row holds its values in its last columns: empty fields beyond the template's
+    count are label columns on the left (a markdown row spreads a wide label over empty
+    fields), or stray empty columns on the right."""
+    start, end = 0, len(group)
+    while end - start > expected and group[start].kind == "blank" and not group[start].raw:
+        start += 1
+    while end - start > expected and group[end - 1].kind == "blank" and not group[end - 1].raw:
+        end -= 1
+    return group[start:end] if (start, end) != (0, len(group)) else group
 
 
 def _order_key(candidate: Candidate) -> tuple[int, ...]:

@@ -21,6 +21,7 @@ class SourceLine:
     text: str
     place: str | None = None
     notes: tuple[str, ...] = ()  # what the reader doubts about this line (low OCR confidence …)
+    grid: bool = False  # a table row of the source: every field after its label is a column, empty or not
 
 
 def cell_text(text: str | None) -> str:
@@ -50,4 +51,4 @@ def row_line(cells: list[str], place: str | None) -> SourceLine:
     filled = [c for c in cells if c]
     if len(filled) <= 1:
         return SourceLine(filled[0] if filled else "", place)
-    return SourceLine("\t".join(cells), place)
+    return SourceLine("\t".join(cells), place, grid=True)

@@ -146,7 +146,7 @@ def _to_lines(items: list[_Item]) -> list[SourceLine]:
                 line = row_line([cell_text(c) for c in row if c is not None],
                                 item.place or _place(item.page, item.row_tops[index - 1] if item.row_tops else item.top,
                                                      f"表格第{index}行"))
-                lines.append(SourceLine(line.text, line.place, tuple(item.notes)))
+                lines.append(SourceLine(line.text, line.place, tuple(item.notes), line.grid))
             continue
         hanging = item.text[0] in _CLOSING  # punctuation that hung past the margin or box edge
         starts = paragraph is None or (not hanging and (item.x0 > left + em or last_x1 < right - 1.5 * em

@@ -47,6 +47,7 @@ class Document:
     places: tuple[str | None, ...] = ()  # per line of ``text``: where it is in the source (page, table row)
     notes: tuple[tuple[int, str], ...] = ()  # (line number, doubt) from the format reader
 
+    grid: frozenset[int] = frozenset()  # line numbers that are table rows of a source grid (HTML, Word, PDF, sheet)
 
 def sniff_format(data: bytes) -> SourceFormat:
     for magic, fmt in _MAGIC:
@@ -175,7 +176,7 @@ def _pdf_document(path: Path, name: str, data: bytes) -> Document:
             raise refused from None
     note = (1, "PDF 文件不完整（结尾缺失，可能下载或复制时被截断），只读取了尚存的部分，缺失的页和表格请对照原件")
     return Document(source=document.source, text=document.text, places=document.places,
-                    notes=(note, *document.notes))
+                    notes=(note, *document.notes), grid=document.grid)
 
 
 _CATALOG = re.compile(rb"(\d+)\s+0\s+obj\s*<<(?:(?!endobj).){0,400}?/Type\s*/Catalog", re.DOTALL)
@@ -277,7 +278,7 @@ def _lines_document(name: str, data: bytes, fmt: SourceFormat, lines: list[Sourc
     notes = tuple((number, note) for number, line in enumerate(lines, start=1) for note in line.notes)
     notes = tuple(sorted((*notes, *document.notes)))
     return Document(source=document.source, text=document.text, places=tuple(line.place for line in lines),
-                    notes=notes)
+                    notes=notes, grid=frozenset(n for n, line in enumerate(lines, start=1) if line.grid))
 
 
 def _document(path: str, data: bytes, fmt: SourceFormat, text: str, encoding: str | None) -> Document:

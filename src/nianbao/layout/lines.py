@@ -29,6 +29,7 @@ class Line:
     chrome: bool  # web-page furniture or a page number
     blank: bool = False  # nothing but whitespace
     place: str | None = None  # where the line is in the source file (page, table row), if not a text file
+    grid: bool = False  # a row of a source table: its empty fields after the label are blank cells in place
 
 
 _CHROME = re.compile("|".join(map(re.escape, CHROME_MARKERS)))
@@ -43,7 +44,7 @@ def is_chrome(text: str) -> bool:
     return bool(_PAGE_NUMBER.match(text) or _CHROME.search(text))
 
 
-def split_lines(text: str, places: tuple[str | None, ...] = ()) -> list[Line]:
+def split_lines(text: str, places: tuple[str | None, ...] = (), grid: frozenset[int] = frozenset()) -> list[Line]:
     """Lines as an editor numbers them: only newlines end a line (a form feed is a page break
     inside a line, not a line of its own). ``places`` gives each line's place in the source."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -56,7 +57,7 @@ def split_lines(text: str, places: tuple[str | None, ...] = ()) -> list[Line]:
         clean = clean.rstrip()
         # positional arguments: twice as fast as keywords, for a record made per line
         lines.append(Line(number, raw, clean, number in chrome or is_page_number(clean), not clean,
-                          places[number - 1] if number <= len(places) else None))
+                          places[number - 1] if number <= len(places) else None, number in grid))
     return lines
 
 

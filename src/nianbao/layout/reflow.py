@@ -58,7 +58,7 @@ def reflow(lines: list[Line]) -> list[Line]:
         pieces = pieces_of.get(line.number)
         if not pieces or len(pieces) <= 1:
             out.append(Line(len(out) + 1, line.raw, line.text, line.chrome, line.blank,
-                            line.place or f"原文第{line.number}行"))
+                            line.place or f"原文第{line.number}行", line.grid))
             continue
         for start, raw, text in pieces:
             place = f"{line.place + '，' if line.place else '原文'}第{line.number}行第{start + 1}字起"

@@ -67,22 +67,29 @@ def line_tokens(line: Line) -> list[Token]:
     if line.chrome or line.blank:
         return []
     return [Token(kind, raw, line.number, norm, value, unit, fused)
-            for kind, raw, norm, value, unit, fused in _text_tokens(line.text)]
+            for kind, raw, norm, value, unit, fused in _text_tokens(line.text, line.grid)]
 
 
 _Proto = tuple[TokenKind, str, str, Amount | None, str | None, bool]  # a Token without its line
 
 
 @lru_cache(maxsize=1 << 15)
-def _text_tokens(text: str) -> tuple[_Proto, ...]:
+def _text_tokens(text: str, grid: bool = False) -> tuple[_Proto, ...]:
     cells = split_cells(text)
     if ("。" in text or "；" in text or "，" in text) and any(is_prose(cell) for cell in cells):
         return ()  # (the marks is_prose looks for, first tested on the whole line)
+    # In a row of a real grid (a reader's table row, a markdown table) every field after the
+    # label is a column: an empty one is a blank in its place, before, between or after the
+    # numbers. Typed text rows lose and gain empty fields (domain.md §6.D): only gaps between
+    # numbers count there.
+    values_from = _after_label(cells) if grid or _is_pipe_row(text) else len(cells)
     tokens: list[_Proto] = []
     pending_gaps = 0  # empty cells seen since the last number (positional blanks, tabs only)
-    for cell in cells:
+    for index, cell in enumerate(cells):
         if not cell:
-            if tokens and tokens[-1][0] != "text":
+            if index >= values_from:
+                tokens.append(("blank", "", "", None, None, False))
+            elif tokens and tokens[-1][0] != "text":
                 pending_gaps += 1
             continue
         new = _cell_tokens(cell)
@@ -91,6 +98,23 @@ def _text_tokens(text: str) -> tuple[_Proto, ...]:
         pending_gaps = 0
         tokens.extend(new)
     return tuple(tokens)
+
+
+def _after_label(cells: tuple[str, ...]) -> int:
+    """The index of the first field after the row's last text cell (where its values start);
+    past the end when the row has no text (a run of values with no label is not placed) or no
+    number (a header row, or a label printed without values: nothing to place)."""
+    if not any(cell and _cell_tokens(cell)[0][0] == "num" for cell in cells):
+        return len(cells)
+    for index in range(len(cells) - 1, -1, -1):
+        cell = cells[index]
+        if cell and any(kind == "text" for kind, *_ in _cell_tokens(cell)):
+            return index + 1
+    return len(cells)
+
+
+def _is_pipe_row(text: str) -> bool:
+    return "\t" not in text and (text.count("|") >= 2 or text.rstrip().endswith("|"))
 
 
 @lru_cache(maxsize=1 << 15)
