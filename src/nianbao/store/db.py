@@ -67,7 +67,7 @@ class Store:
 
     def write(self, records: Iterable[Record]) -> list[int]:
         """Store records in one transaction; returns the ids of the reports written."""
-        from nianbao.store.rules import store_rules
+        from nianbao.store.rules import StoreRules
 
         written: list[int] = []
         with self.engine.begin() as conn:
@@ -76,8 +76,7 @@ class Store:
                     _write_failure(conn, record)
                 else:
                     written.append(_write_report(conn, record))
-            for report_id in written:
-                store_rules(conn, report_id)
+            StoreRules(conn, written).run_all(written)
         return written
 
 

@@ -60,7 +60,7 @@ def agency_list(conn: sa.Connection) -> list[dict[str, Any]]:
     for row in conn.execute(sa.select(N.c.agency_id, N.c.name).order_by(N.c.name)):
         names.setdefault(row.agency_id, []).append(row.name)
     per_agency = sa.select(R.c.agency_id, sa.func.count()).group_by(R.c.agency_id)
-    counts: dict[int, int] = dict(conn.execute(per_agency).tuples().all())
+    counts: dict[int, int] = {r[0]: r[1] for r in conn.execute(per_agency)}
     rows = conn.execute(sa.select(A).where(A.c.merged_into.is_(None)).order_by(A.c.name)).all()
     return [{"id": r.id, "name": r.name, "province": r.province, "city": r.city, "county": r.county,
              "level": r.level, "reports": counts.get(r.id, 0), "names": names.get(r.id, []),

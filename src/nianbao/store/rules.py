@@ -28,7 +28,41 @@ def pair_rule_ids() -> tuple[str, ...]:
     return tuple(sorted(r.id for r in RULES.values() if r.pair_check))
 
 
-def _load(conn: sa.Connection, report_id: int) -> Report:
+class StoreRules:
+    """The store rules of one write transaction: reports decoded once, counts updated once."""
+
+    def __init__(self, conn: sa.Connection, pending: Iterable[int] = (), *, fresh: bool = True) -> None:
+        self.conn = conn
+        self.pending = set(pending)  # written in this transaction, their rules still to run
+        self.fresh = fresh  # the reports carry no store findings yet (just written)
+        self.loaded: dict[int, Report] = {}
+        self.touched: set[int] = set()
+
+    def load(self, report_id: int) -> Report:
+        if report_id not in self.loaded:
+            if len(self.loaded) > 512:
+                self.loaded.clear()
+            blob = self.conn.execute(sa.select(R.c.document).where(R.c.id == report_id)).scalar_one()
+            self.loaded[report_id] = decode_report(blob)
+        return self.loaded[report_id]
+
+    def run_all(self, report_ids: list[int]) -> None:
+        """Earlier years first: a later year of the same batch then meets its previous year once."""
+        years = {r[0]: r[1] for r in self.conn.execute(sa.select(R.c.id, R.c.year).where(R.c.id.in_(report_ids)))}
+        for report_id in sorted(report_ids, key=lambda i: (years.get(i) or 0, i)):
+            self.pending.discard(report_id)
+            store_rules(self.conn, report_id, self)
+        self.recount()
+
+    def recount(self) -> None:
+        if self.touched:
+            _recount(self.conn, self.touched)
+            self.touched = set()
+
+
+def _load(conn: sa.Connection, report_id: int, rules: StoreRules | None = None) -> Report:
+    if rules is not None:
+        return rules.load(report_id)
     blob = conn.execute(sa.select(R.c.document).where(R.c.id == report_id)).scalar_one()
     return decode_report(blob)
 
@@ -53,37 +87,49 @@ def _pairs(report: Report, previous: Report) -> list[Finding]:
     return list(merge(found, report)) if merge is not None else found
 
 
-def store_rules(conn: sa.Connection, report_id: int) -> None:
+def store_rules(conn: sa.Connection, report_id: int, rules: StoreRules | None = None) -> None:
     """The store findings of a newly stored report, and of the reports it is compared with."""
+    own = rules is None
+    if rules is None:
+        rules = StoreRules(conn, fresh=False)
+    load = rules.load
     row = conn.execute(sa.select(R.c.agency_id, R.c.year, R.c.current, R.c.sha256).where(R.c.id == report_id)).one()
     if row.agency_id is None or row.year is None:
         return
-    report = _load(conn, report_id)
+    report = load(report_id)
     touched = {report_id}
-    _clear(conn, report_id, ("corpus.two_reports",))
+    if not rules.fresh:
+        _clear(conn, report_id, ("corpus.two_reports",))
     siblings = conn.execute(sa.select(R.c.id).where(R.c.agency_id == row.agency_id, R.c.year == row.year,
                                                     R.c.id != report_id).order_by(R.c.sequence.desc())
                             ).scalars().all()
-    if siblings:
-        _insert(conn, report_id, [two_reports_finding(report, _load(conn, siblings[0]))], siblings[0])
+    if siblings and not _has(conn, report_id, "corpus.two_reports"):
+        _insert(conn, report_id, [two_reports_finding(report, load(siblings[0]))], siblings[0])
     for sibling in siblings:  # the rule holds both ways, as over a batch
         if not _has(conn, sibling, "corpus.two_reports"):
-            _insert(conn, sibling, [two_reports_finding(_load(conn, sibling), report)], report_id)
+            _insert(conn, sibling, [two_reports_finding(load(sibling), report)], report_id)
             touched.add(sibling)
     if not row.current:  # an older version given after the current one: compared with nothing else
-        _recount(conn, touched)
+        _finish(rules, touched, own)
         return
-    _clear(conn, report_id, pair_rule_ids())
+    if not rules.fresh:
+        _clear(conn, report_id, pair_rule_ids())
     previous_id = _current(conn, row.agency_id, row.year - 1)
     if previous_id is not None:
-        _insert(conn, report_id, _pairs(report, _load(conn, previous_id)), previous_id)
+        _insert(conn, report_id, _pairs(report, load(previous_id)), previous_id)
     next_id = _current(conn, row.agency_id, row.year + 1)
-    if next_id is not None:  # next year's report was stored first: its pair findings are against this one now
+    if next_id is not None and next_id not in rules.pending:  # its pair findings are against this one now
         _clear(conn, next_id, pair_rule_ids())
-        _insert(conn, next_id, _pairs(_load(conn, next_id), report), report_id)
+        _insert(conn, next_id, _pairs(load(next_id), report), report_id)
         touched.add(next_id)
-    touched |= _copied_across(conn, report_id, report, row.agency_id, row.year)
-    _recount(conn, touched)
+    touched |= _copied_across(conn, report_id, report, row.agency_id, row.year, rules)
+    _finish(rules, touched, own)
+
+
+def _finish(rules: StoreRules, touched: set[int], own: bool) -> None:
+    rules.touched |= touched
+    if own:
+        rules.recount()
 
 
 def _clear(conn: sa.Connection, report_id: int, rules: tuple[str, ...]) -> None:
@@ -96,7 +142,8 @@ def _has(conn: sa.Connection, report_id: int, rule: str) -> bool:
                         ).first() is not None
 
 
-def _copied_across(conn: sa.Connection, report_id: int, report: Report, agency_id: int, year: int) -> set[int]:
+def _copied_across(conn: sa.Connection, report_id: int, report: Report, agency_id: int, year: int,
+                   rules: StoreRules) -> set[int]:
     bands = schema.prose_bands
     mine = conn.execute(sa.select(bands.c.band, bands.c.hash).where(bands.c.report_id == report_id)).all()
     if not mine:
@@ -109,7 +156,7 @@ def _copied_across(conn: sa.Connection, report_id: int, report: Report, agency_i
     touched = set()
     rule = "corpus.copied_text"
     for other_id in candidates:
-        other = _load(conn, other_id)
+        other = rules.load(other_id)
         score = cross_similarity(report, other)
         if score is None or score < COPIED_ACROSS:
             continue
@@ -123,7 +170,8 @@ def _copied_across(conn: sa.Connection, report_id: int, report: Report, agency_i
 
 
 def _recount(conn: sa.Connection, report_ids: set[int]) -> None:
-    for severity, column in (("error", "errors"), ("warning", "warnings")):
-        count = (sa.select(sa.func.count()).select_from(F)
-                 .where(F.c.report_id == R.c.id, F.c.severity == severity).scalar_subquery())
-        conn.execute(R.update().where(R.c.id.in_(report_ids)).values({column: count}))
+    def count(severity: str) -> sa.ScalarSelect[int]:
+        return (sa.select(sa.func.count()).select_from(F)
+                .where(F.c.report_id == R.c.id, F.c.severity == severity).scalar_subquery())
+
+    conn.execute(R.update().where(R.c.id.in_(report_ids)).values(errors=count("error"), warnings=count("warning")))
