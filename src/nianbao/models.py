@@ -11,7 +11,7 @@ from nianbao.templates import TemplateId
 
 Number = int | float
 Severity = Literal["error", "warning", "info"]
-SourceFormat = Literal["txt", "html", "pdf", "docx", "doc", "image", "zip"]
+SourceFormat = Literal["txt", "html", "pdf", "docx", "doc", "xlsx", "xls", "image", "zip"]
 
 
 class _Model(BaseModel):

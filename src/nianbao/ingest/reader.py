@@ -16,6 +16,7 @@ from nianbao.ingest import limits
 from nianbao.ingest.blocks import SourceLine
 from nianbao.ingest.html import page_charset, read_html
 from nianbao.ingest.pdf import read_pdf
+from nianbao.ingest.sheet import is_ole_workbook, read_sheets
 from nianbao.ingest.word import convert_to_docx, read_docx
 from nianbao.models import SourceFormat, SourceInfo
 from nianbao.normalize import has_cjk, safe_name, to_simplified
@@ -52,6 +53,8 @@ class Document:
 def sniff_format(data: bytes) -> SourceFormat:
     for magic, fmt in _MAGIC:
         if data.startswith(magic):
+            if fmt == "doc" and is_ole_workbook(data):
+                return "xls"  # .xls and WPS .et share the OLE2 container with .doc and .wps
             return _zip_kind(data) if fmt == "docx" else fmt
     head = data[:2048].lstrip().lower()
     if head.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<table" in head or b"<body" in head:
@@ -66,6 +69,10 @@ def _zip_kind(data: bytes) -> SourceFormat:
             names = set(archive.namelist())
             if "word/document.xml" in names:
                 return "docx"
+            if "xl/workbook.xml" in names or (
+                    "mimetype" in names and archive.read("mimetype").startswith(
+                        b"application/vnd.oasis.opendocument.spreadsheet")):
+                return "xlsx"
             if "mimetype" in names and archive.read("mimetype").startswith(b"application/vnd.oasis.opendocument.text"):
                 return "doc"
     except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError):
@@ -157,6 +164,10 @@ def read_document(path: Path) -> Document:
         return _lines_document(name, data, fmt, _read_word(name, convert_to_docx(path)))
     if fmt == "image":
         return _lines_document(name, data, fmt, read_image(name, data), "1 张图片（OCR）")
+    if fmt in ("xlsx", "xls"):
+        if fmt == "xlsx":
+            limits.check_package(name, data, "Excel")
+        return _lines_document(name, data, fmt, read_sheets(name, data))
     raise UnusableInput(name, "是压缩包或未知的二进制格式，不是报告文件")
 
 
@@ -262,7 +273,8 @@ def _html_document(name: str, data: bytes) -> Document:
     return document
 
 
-_FORMAT_NAMES = {"pdf": "PDF 文件", "docx": "Word 文件", "doc": "Word 文件", "html": "网页", "image": "图片"}
+_FORMAT_NAMES = {"xlsx": "Excel 工作簿", "xls": "Excel 工作簿",
+                 "pdf": "PDF 文件", "docx": "Word 文件", "doc": "Word 文件", "html": "网页", "image": "图片"}
 
 # Pages declare gb2312 but use GBK/GB18030 characters: decode with the superset.
 _CHARSET_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030"}
