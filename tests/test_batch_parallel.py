@@ -1,0 +1,21 @@
+"""A large batch is parsed by worker processes: the same reports, findings and failures, in order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nianbao.batch import parse_batch
+from nianbao.sample.corpus import make_corpus
+
+
+def test_workers_give_the_sequential_result(tmp_path: Path) -> None:
+    make_corpus(tmp_path, 20, seed=13, defect_share=0.5, formats=("txt", "html"))
+    (tmp_path / "cases" / "0005.txt").write_bytes(b"\x00\x01 not a report" * 20)  # one unusable file
+    files = [tmp_path / "cases"]
+    one, two = parse_batch(files, jobs=1), parse_batch(files, jobs=2)
+    assert [r.source.path for r in two.reports] == [r.source.path for r in one.reports]
+    assert [(f.path, f.reason) for f in two.failures] == [(f.path, f.reason) for f in one.failures]
+    assert len(one.failures) == 1
+    for a, b in zip(one.reports, two.reports, strict=True):
+        assert a.values == b.values and a.meta == b.meta
+        assert a.findings == b.findings  # the rules across the batch included
