@@ -6,7 +6,7 @@ import hashlib
 import io
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from charset_normalizer import from_bytes
@@ -16,6 +16,7 @@ from nianbao.ingest import limits
 from nianbao.ingest.blocks import SourceLine
 from nianbao.ingest.html import page_charset, read_html
 from nianbao.ingest.pdf import read_pdf
+from nianbao.ingest.salvage import repaired_pdf, salvaged_docx
 from nianbao.ingest.sheet import is_ole_workbook, read_sheets
 from nianbao.ingest.word import convert_to_docx, read_docx
 from nianbao.models import SourceFormat, SourceInfo
@@ -47,8 +48,8 @@ class Document:
     text: str  # decoded, simplified script, original line structure
     places: tuple[str | None, ...] = ()  # per line of ``text``: where it is in the source (page, table row)
     notes: tuple[tuple[int, str], ...] = ()  # (line number, doubt) from the format reader
-
     grid: frozenset[int] = frozenset()  # line numbers that are table rows of a source grid (HTML, Word, PDF, sheet)
+
 
 def sniff_format(data: bytes) -> SourceFormat:
     for magic, fmt in _MAGIC:
@@ -177,7 +178,7 @@ def _pdf_document(path: Path, name: str, data: bytes) -> Document:
         lines, pages = read_pdf(path, data)
         return _lines_document(name, data, "pdf", lines, f"{pages} 页")
     except UnusableInput as refused:
-        repaired = _repaired_pdf(data)
+        repaired = repaired_pdf(data)
         if repaired is None:
             raise
         try:
@@ -190,29 +191,32 @@ def _pdf_document(path: Path, name: str, data: bytes) -> Document:
                     notes=(note, *document.notes), grid=document.grid)
 
 
-_CATALOG = re.compile(rb"(\d+)\s+0\s+obj\s*<<(?:(?!endobj).){0,400}?/Type\s*/Catalog", re.DOTALL)
-
-
-def _repaired_pdf(data: bytes) -> bytes | None:
-    """A truncated PDF given back its end: a trailer naming the document catalog, so that PDFium
-    rebuilds the cross-reference table from the objects still there. None when the file is not
-    truncated (it still ends in %%EOF) or its catalog is gone (or packed in an object stream)."""
-    if b"%%EOF" in data[-2048:]:
-        return None
-    catalogs = list(_CATALOG.finditer(data))
-    if not catalogs:
-        return None
-    found = catalogs[-1]  # the last one: an incremental update writes its catalog after the first
-    return (data + b"\nendstream\nendobj\ntrailer\n<< /Root " + found.group(1)
-            + b" 0 R >>\nstartxref\n0\n%%EOF\n")
-
-
 def _read_word(name: str, data: bytes) -> list[SourceLine]:
-    """DOCX bytes checked as a package first (size, deflate data, no entities), then read;
-    XML that lxml rejects (malformed, nested too deep) is a damaged file, not a crash."""
+    """DOCX bytes checked as a package first (size, deflate data, no entities), then read. A
+    package cut short (no zip directory left) is read from what remains of its document."""
+    try:
+        limits.check_package(name, data, "Word")
+    except UnusableInput:
+        if zipfile.is_zipfile(io.BytesIO(data)):
+            raise  # a whole package that is damaged or too big: the refusal stands
+        salvaged = salvaged_docx(data, limits.value(limits.UNPACKED_MB) << 20)
+        if salvaged is None:
+            raise
+        try:
+            lines = _parse_docx(name, salvaged)
+        except UnusableInput:
+            lines = []
+        if not any(line.text.strip() for line in lines):
+            raise
+        note = "Word 文件不完整（可能下载或复制时被截断），只读取了尚存的部分，缺失的内容请对照原件"
+        return [replace(lines[0], notes=(note, *lines[0].notes)), *lines[1:]]
+    return _parse_docx(name, data)
+
+
+def _parse_docx(name: str, data: bytes) -> list[SourceLine]:
+    """XML that lxml rejects (malformed, nested too deep) is a damaged file, not a crash."""
     from lxml import etree
 
-    limits.check_package(name, data, "Word")
     try:
         return read_docx(name, data)
     except etree.XMLSyntaxError as exc:
