@@ -195,14 +195,28 @@ def zipfile_bytes(members: dict[str, bytes]) -> bytes:
 
 
 def flip_deflate(package: bytes, rng: random.Random) -> bytes:
-    """One changed byte inside the compressed data of word/document.xml."""
+    """One changed bit inside the compressed data of word/document.xml."""
+    return _flip_member(package, "word/document.xml", rng)
+
+
+def xlsx_cases(rng: random.Random) -> list[Case]:
+    """Excel workbooks (a blank template workbook) cut, flipped, and with hostile XML."""
+    from nianbao.render.workbook import blank_workbook
+
+    book = blank_workbook(2023, "青川县示范局")
+    laughs = zipfile_bytes({"[Content_Types].xml": b'<?xml version="1.0"?><!DOCTYPE t [<!ENTITY a "aaaa">]><t/>',
+                            "xl/workbook.xml": b"<workbook/>"})
+    return [("workbook-cut.xlsx", book[: len(book) // 2]), ("workbook-flipped.xlsx", flip(book, rng, 3)),
+            ("workbook-deflate.xlsx", _flip_member(book, "xl/workbook.xml", rng)), ("workbook-entities.xlsx", laughs)]
+
+
+def _flip_member(package: bytes, member: str, rng: random.Random) -> bytes:
     with zipfile.ZipFile(io.BytesIO(package)) as archive:
-        info = archive.getinfo("word/document.xml")
+        info = archive.getinfo(member)
     name_length, extra_length = struct.unpack("<HH", package[info.header_offset + 26: info.header_offset + 30])
     start = info.header_offset + 30 + name_length + extra_length
-    position = start + rng.randrange(max(1, info.compress_size))
     data = bytearray(package)
-    data[position] ^= 1 << rng.randrange(8)
+    data[start + rng.randrange(max(1, info.compress_size))] ^= 1 << rng.randrange(8)
     return bytes(data)
 
 
@@ -258,6 +272,7 @@ def all_cases(rng: random.Random, files: list[Path], text: str, bomb_mb: int = 3
     yield from image_cases(rng)
     yield from docx_cases(good_docx, rng, bomb_mb)
     yield from html_cases(text)
+    yield from xlsx_cases(rng)
     yield from magic_cases(rng)
     yield from damaged_samples(files, rng)
 
@@ -348,7 +363,7 @@ def main() -> None:
 
 GENERATORS: dict[str, Callable[..., list[Case]]] = {
     "utf16": utf16_cases, "encoding": encoding_cases, "hostile_text": hostile_text_cases, "image": image_cases,
-    "docx": docx_cases, "html": html_cases, "magic": magic_cases,
+    "docx": docx_cases, "html": html_cases, "xlsx": xlsx_cases, "magic": magic_cases,
 }
 
 if __name__ == "__main__":
