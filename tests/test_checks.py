@@ -473,3 +473,12 @@ def test_cumulative_grows_by_this_year_across_a_batch():
     assert finding.keys == ["legacy.review.total.cumulative", "legacy.review.total"]
     assert "2 ≠ 2015 年累计 1 ＋ 本年 0 = 1" in finding.message  # 81916 + 3460 = 85376 holds: silent
     assert id(before) not in found or not [f for f in found[id(before)] if f.rule == "continuity.cumulative"]
+
+
+def test_a_broken_identity_in_a_table_with_a_lost_label_is_a_warning_that_says_so():
+    values = consistent_values()
+    values["requests.granted.total"] += 1  # 总计 ≠ the applicants' sum in the 予以公开 row
+    whole = findings_of(parse(report_text(values)), "requests.row_total")
+    assert [f.severity for f in whole] == ["error"]
+    lost = findings_of(parse(report_text(values, drop_rows=("requests.rejected_excessive",))), "requests.row_total")
+    assert [f.severity for f in lost] == ["warning"] and "行名未能识别" in lost[0].message

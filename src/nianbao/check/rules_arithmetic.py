@@ -22,6 +22,7 @@ def identity_findings(context: Context, rule_id: str, describe: Describe) -> Ite
     cells = context.cells
     numbers = context.numbers
     blank: list[str] = []
+    lost = _lost_labels(context)
     for identity in context.identities.get(rule_id, []):
         left_values = known([numbers.get(k) for k in identity.left])
         right_values = known([numbers.get(k) for k in identity.right])
@@ -39,12 +40,28 @@ def identity_findings(context: Context, rule_id: str, describe: Describe) -> Ite
             names = "、".join(cell_name(template, k) for k in doubtful)
             message += f"（其中 {names} 为推算或拆分所得，可能是解析误差）"
             severity = "warning" if severity == "error" else severity
+        elif identity.keys and identity.keys[0].split(".")[0] in lost:
+            message += "（该表有行名未能识别或无法归行的数字，可能是解析误差）"
+            severity = "warning" if severity == "error" else severity
         lines = [line for k in identity.keys if k in cells and (line := cells[k].line) is not None]
         yield this.finding(message, keys=list(identity.keys), line=min(lines) if lines else None,
                            severity=severity)
     if blank:
         names = "、".join(cell_name(template, k) for k in blank[:3]) + (" 等" if len(blank) > 3 else "")
         yield this.finding(NOT_ASSESSABLE.format(cells=names), keys=blank, severity="info")
+
+
+def _lost_labels(context: Context) -> set[str]:
+    """The tables whose reading the parser doubted: a row label not found (its numbers may have
+    gone to a neighbour) or numbers it could not place (every table, when it cannot say whose)."""
+    tables = {table.id for table in context.template.tables}
+    lost: set[str] = set()
+    for fact in context.report.facts:
+        if fact.kind == "missing_row" and fact.keys:
+            lost.add(fact.keys[0].split(".")[0])
+        elif fact.kind == "unmapped_values" and fact.detail.get("reason") != "no_key":
+            lost.update({k.split(".")[0] for k in fact.keys} if fact.keys else tables)
+    return lost
 
 
 def _n(value: Decimal) -> str:
