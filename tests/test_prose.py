@@ -46,6 +46,8 @@ CORPUS_2021 = [
     ("共受理政府信息公开申请12件，其中本机关受理政府信息公开申请5件。", False),  # a part, not more than the whole
     ("共受理政府信息公开申请12件，其中本机关受理政府信息公开申请20件。", True),
     ("全年受理政府信息公开申请同比增长3件。", False),  # a change, not the count
+    ("通过网络收到政府信息公开申请8件，当面申请4件。", False),  # a channel: a part of the whole
+    ("通过网络收到政府信息公开申请20件。", True),  # a part larger than the whole
     ("受理政府信息公开申请10余件。", False),  # an estimate
     ("本年度政府信息公开申请共计15件。", True),
     ("本年度未收到政府信息公开申请。", True),

@@ -45,6 +45,7 @@ class Phrasings:
     negation: tuple[str, ...]
     area: tuple[str, ...]
     part: tuple[str, ...]
+    part_qualifiers: tuple[str, ...]
     cumulative: tuple[str, ...]
     share: re.Pattern[str]
     share_denominators: str
@@ -101,7 +102,8 @@ def load_phrasings() -> Phrasings:
     fees = data["fees"]
     return Phrasings(
         measures=tuple(_measure(m, parts) for m in data["measures"]),
-        negation=tuple(data["negation"]["words"]), area=tuple(data["scope"]["area"]), part=tuple(data["scope"]["part"]),
+        negation=tuple(data["negation"]["words"]), area=tuple(data["scope"]["area"]),
+        part=tuple(data["scope"]["part"]), part_qualifiers=tuple(data["scope"]["part_qualifiers"]),
         cumulative=tuple(data["scope"]["cumulative"]),
         share=re.compile(_expand(data["shares"]["pattern"], parts)),
         share_denominators=data["shares"]["denominators"],

@@ -152,6 +152,8 @@ def _scope(text: str, start: int, measure: Measure, seen: list[tuple[int, Measur
             return "part"
     if any(word in before for word in data.area):
         return "area"
+    if any(word in clause for word in data.part_qualifiers):
+        return "part"
     return "own"
 
 
