@@ -287,6 +287,8 @@ def test_agency_corrections_survive_reingest(cli_store: str, tmp_path: Path, rep
 def test_bad_store_is_one_line(tmp_path: Path) -> None:
     result = run("list", "--db", str(tmp_path / "missing" / "x.db"))
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "不存在" in result.stderr
+    result = run("list", "--db", str(tmp_path / "never.db"))
+    assert result.returncode == 2 and "数据库不存在" in result.stderr and not (tmp_path / "never.db").exists()
     garbage = tmp_path / "garbage.db"
     garbage.write_bytes(b"this is not a database" * 100)
     result = run("list", "--db", str(garbage))

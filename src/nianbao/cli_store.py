@@ -57,11 +57,11 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(EXIT_UNUSABLE)
 
 
-def _open(db: str | None) -> Store:
+def _open(db: str | None, *, create: bool = True) -> Store:
     from nianbao.store.db import StoreError, open_store
 
     try:
-        return open_store(db)
+        return open_store(db, create=create)
     except StoreError as exc:
         _fail(str(exc))
 
@@ -71,7 +71,7 @@ def _reading(db: str | None) -> Iterator[Any]:
     """A connection to the store; a store error is one line and exit status 2."""
     from nianbao.store.db import StoreError
 
-    store = _open(db)
+    store = _open(db, create=False)
     try:
         with store.engine.connect() as conn:
             yield conn
@@ -386,7 +386,7 @@ def agencies(
     from nianbao.store.db import StoreError
     from nianbao.store.register import agency_list, merge_agencies, set_agency_region
 
-    store = _open(db)
+    store = _open(db, create=False)
     try:
         with store.engine.begin() as conn:
             if merge is not None:

@@ -80,14 +80,17 @@ class Store:
         return written
 
 
-def open_store(target: str | None = None) -> Store:
-    """Open the store at ``target`` (a path or URL), creating and migrating it as needed."""
+def open_store(target: str | None = None, *, create: bool = True) -> Store:
+    """Open the store at ``target`` (a path or URL), creating and migrating it as needed
+    (``create=False``: a SQLite file that does not exist is an error, not a new empty store)."""
     url = store_url(target)
     try:
         if url.startswith("sqlite:///"):
             path = Path(url.removeprefix("sqlite:///"))
             if path.parent and not path.parent.exists():
                 raise StoreError(f"{path}: 数据库所在文件夹不存在")
+            if not create and not path.exists():
+                raise StoreError(f"{path}: 数据库不存在（先用 nianbao ingest 建立）")
             engine = sa.create_engine(url)
             sa.event.listen(engine, "connect", _sqlite_pragmas)
         else:

@@ -47,6 +47,10 @@ def plan(store: Store, files: Iterable[Path], summary: IngestSummary, *, reparse
     for index, path in enumerate(files):
         try:
             sha = file_hash(path)
+        except FileNotFoundError:
+            summary.unreadable.append((str(path), "文件不存在"))
+            progress(1)
+            continue
         except OSError as exc:
             summary.unreadable.append((str(path), f"无法读取（{exc.strerror or exc}）"))
             progress(1)
