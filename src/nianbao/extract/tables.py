@@ -215,9 +215,10 @@ def _settle_rows(table: TableSpec, matcher: LabelMatcher, reads: list[RowRead], 
 
 
 def _runs_on(reads: list[RowRead], position: int) -> bool:
-    """Whether the numbers after this row's go on with no label text in between."""
+    """Whether the numbers after this row's go on without a row label of their own (none at all,
+    or only column names: a table read column by column)."""
     following = reads[position + 1] if position + 1 < len(reads) else None
-    return following is not None and following.label is None and not following.buffer
+    return following is not None and following.label is None
 
 
 def _column_variants(table: TableSpec, columns: dict[str, list[ColumnSpec]], tokens: list[Token]) -> list[Fact]:

@@ -41,6 +41,7 @@ class _Anchors:
     headings: tuple[str, ...]  # cleaned section titles, no whitespace
     heading_exact: re.Pattern[str]
     labels: re.Pattern[str]  # every row, block and group label of a table read by rows
+    table_heads: re.Pattern[str]  # the corner of a table with no section of its own (指标名称 …)
     chrome: re.Pattern[str]
 
 
@@ -68,7 +69,8 @@ def reflow(lines: list[Line]) -> list[Line]:
 
 def _cut(text: str, anchors: _Anchors) -> list[tuple[int, str, str]]:
     """(start, raw piece, reading text) for each line the text holds."""
-    cuts = {0, *_heading_cuts(text, anchors), *(m.start() for m in anchors.chrome.finditer(text))}
+    cuts = {0, *_heading_cuts(text, anchors), *(m.start() for m in anchors.chrome.finditer(text)),
+            *(m.start() for m in anchors.table_heads.finditer(text))}
     ordered = sorted(cuts)
     rows: dict[int, int] = {}  # row start → where its label ends
     for start, end in zip(ordered, [*ordered[1:], len(text)], strict=True):
@@ -216,13 +218,15 @@ def _anchors() -> _Anchors:
     titles: set[str] = set()
     labels: set[str] = set()
     table_titles: set[str] = set()
+    corners: set[str] = set()
     for template in all_templates():
         for section in template.sections:
             titles.update((section.title, *section.variants))
         titles.update(template.headings)
         for table in template.tables:
-            if table.section is None:
+            if table.section is None:  # its header starts a line: it holds the column names (累计)
                 table_titles.add(table.title)
+                corners.update(a for a in (table.corner, *table.anchors) if a and len(a) <= 4)
             if table.layout != "rows":
                 continue
             labels.update(table.group_labels)
@@ -236,7 +240,8 @@ def _anchors() -> _Anchors:
     label_pattern = "|".join(_label_pattern(label) for label in sorted(labels, key=lambda x: -len(_plain(x))))
     chrome = "|".join(re.escape(clean_text(m)) for m in (*CHROME_MARKERS, *_FIELD_CUTS))
     return _Anchors(headings=headings, heading_exact=re.compile(f"(?:{exact})"),
-                    labels=re.compile(label_pattern), chrome=re.compile(chrome))
+                    labels=re.compile(label_pattern), chrome=re.compile(chrome),
+                    table_heads=re.compile("|".join(map(re.escape, sorted(corners)))))
 
 
 def _plain(text: str) -> str:
