@@ -239,3 +239,19 @@ def _write(tmp_path, text):
     path = tmp_path / "report.txt"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def test_ocr_engine_adds_no_lines_of_its_own_to_stderr(tmp_path):
+    from PIL import Image
+
+    from nianbao.ingest.ocr import ocr_available
+
+    if not ocr_available():
+        pytest.skip("the OCR extra is not installed")
+    blank, tiny = tmp_path / "blank.png", tmp_path / "tiny.png"
+    Image.new("RGB", (600, 800), "white").save(blank)
+    Image.new("RGB", (3, 3), "white").save(tiny)
+    result = run("parse", str(blank), str(tiny))
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [f"nianbao: {blank}: 图片中没有可读取的文字",
+                                          f"nianbao: {tiny}: 图片中没有可读取的文字", "nianbao: 2/2 个文件无法读取"]
