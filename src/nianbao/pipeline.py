@@ -50,7 +50,7 @@ def parse_document(document: Document) -> Report:
     facts: list[Fact] = []
     tokens_by_line: dict[int, list[Token]] = {}  # regions may overlap: tokenise each line once
     for table in template.tables:
-        region = _table_lines(table, lines, sections)
+        region = _table_lines(table, lines, sections, template.tables)
         for line in region:
             if line.number not in tokens_by_line:
                 tokens_by_line[line.number] = line_tokens(line)
@@ -162,15 +162,23 @@ def _dice(a: str, b: str) -> float:
     return 2 * len(pairs_a & pairs_b) / (len(pairs_a) + len(pairs_b))
 
 
-def _table_lines(table: TableSpec, lines: list[Line], sections: list[Section]) -> list[Line]:
-    """The lines a table lives in: its section, else from its first anchor to the next heading."""
+def _table_lines(table: TableSpec, lines: list[Line], sections: list[Section],
+                 others: tuple[TableSpec, ...] = ()) -> list[Line]:
+    """The lines a table lives in: its section, else from its first anchor to the next heading
+    or the first anchor of a table printed after it (a workbook's sheet holds no headings)."""
     section = next((s for s in sections if table.section and s.template_number == table.section), None)
     if section is not None:
         return lines[section.line: section.end_line]
-    anchors = [norm_label(a) for a in table.anchors]
-    start = next((ln.number for ln in lines if not ln.chrome and any(a in norm_label(ln.text) for a in anchors)),
-                 None)
+    start = _anchor_line(table, lines, 0)
     if start is None:
         return []
     end = next((s.line - 1 for s in sections if s.line > start), len(lines)) if table.section else len(lines)
-    return lines[start - 1: end]
+    following = [found for other in others if other is not table and other.section
+                 and (found := _anchor_line(other, lines, start)) is not None]
+    return lines[start - 1: min([end, *(found - 1 for found in following)])]
+
+
+def _anchor_line(table: TableSpec, lines: list[Line], after: int) -> int | None:
+    anchors = [norm_label(a) for a in table.anchors]
+    return next((ln.number for ln in lines[after:] if not ln.chrome and any(a in norm_label(ln.text) for a in anchors)),
+                None)

@@ -46,7 +46,10 @@ def _title(top: list[Line]) -> tuple[str | None, int | None]:
         if _REPORT_WORD.search(text):
             own = _nospace(text)
             above = _nospace(_CRAWLER_FIELD.sub("", short[-2].text.strip())) if len(short) >= 2 else ""
-            if above and (_looks_like_issuer(above) or ("信息公开" in above and "信息公开" not in own)):
+            # the title wrapped: the issuer above, a cut inside the words (…工作年 / 度报告), or
+            # any cut that leaves this line without the agency (…2023年度 / 政府信息公开…)
+            if above and (_looks_like_issuer(above) or ("信息公开" in above and "信息公开" not in own)
+                          or (_agency(own) is None and _agency(above + own) is not None)):
                 return above + own, short[-2].number
             return own, line.number
     return None, None

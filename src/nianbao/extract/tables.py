@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from itertools import product
+from math import prod
 
 from nianbao.extract.candidates import Candidate, Reading, Slot, readings
 from nianbao.extract.labels import Hit, LabelMatcher, RowLabel, matcher_for
@@ -312,6 +314,7 @@ def _settle(table: TableSpec, present: set[str], pending: list[_Pending], result
             _apply(item.keys, item.candidates[0], values, printed)
         else:
             ambiguous.append(item)
+    still_open: list[tuple[_Pending, list[Candidate]]] = []
     for item in ambiguous:
         outcomes = []
         row_keys = frozenset(item.keys)
@@ -324,24 +327,17 @@ def _settle(table: TableSpec, present: set[str], pending: list[_Pending], result
                 outcomes.append((candidate, trial))
         if not outcomes:
             outcomes = [(c, values) for c in item.candidates]
-        agreed: list[str] = []
-        for index, key in enumerate(item.keys):
-            solved = {trial.get(key) for _, trial in outcomes}
-            if len(solved) != 1 or None in solved:
-                continue
-            slots = [candidate[index] for candidate, _ in outcomes]
-            if all(slot.printed for slot in slots):
-                _apply([key], (slots[0],), values, printed)
-            else:  # some readings leave this column blank: its value comes from the identities
-                values[key] = solved.pop()
-                inferred_here.add(key)
-            agreed.append(key)
-        if len(agreed) < len(item.keys):
-            undecided.append((item, [k for k in item.keys if k not in agreed]))
-            if item.doubted:
-                continue
-            result.facts.append(Fact(kind="ambiguous_split", keys=[k for k in item.keys if k not in agreed],
-                                     line=item.line, detail={"readings": len(outcomes)}))
+        if len(_agree(item.keys, outcomes, values, printed, inferred_here)) < len(item.keys):
+            still_open.append((item, [candidate for candidate, _ in outcomes]))
+    # Rows each of which reads several ways alone may read one way together (two glued rows
+    # of the same columns): the table's identities over every combination of their readings.
+    still_open = _agree_jointly(still_open, values, identities, printed, inferred_here)
+    for item, candidates in still_open:
+        open_keys = [k for k in item.keys if values.get(k) is None]
+        undecided.append((item, open_keys))
+        if not item.doubted:
+            result.facts.append(Fact(kind="ambiguous_split", keys=open_keys, line=item.line,
+                                     detail={"readings": len(candidates)}))
     inferred = {k: v for k, v in values.items() if k in inferred_here and v is not None}
     inferred.update(propagate(values, identities, _unconfirmed(values, identities, undecided)))
     result.values = values
@@ -356,6 +352,52 @@ def _settle(table: TableSpec, present: set[str], pending: list[_Pending], result
     for key, value in inferred.items():
         if key not in printed:
             result.cells[key] = Cell(key=key, value=to_plain(value), inferred=True)
+
+
+JOINT_MAX = 20_000  # combinations of the open rows' readings tried together, at most
+
+
+def _agree(keys: list[str], outcomes: list[tuple[Candidate, dict[str, Amount | None]]],
+           values: dict[str, Amount | None], printed: dict[str, Slot], inferred_here: set[str]) -> list[str]:
+    """Fix the columns on which every surviving reading agrees; returns them."""
+    agreed: list[str] = []
+    for index, key in enumerate(keys):
+        solved = {trial.get(key) for _, trial in outcomes}
+        if len(solved) != 1 or None in solved:
+            continue
+        slots = [candidate[index] for candidate, _ in outcomes]
+        if all(slot.printed for slot in slots):
+            _apply([key], (slots[0],), values, printed)
+        else:  # some readings leave this column blank: its value comes from the identities
+            values[key] = solved.pop()
+            inferred_here.add(key)
+        agreed.append(key)
+    return agreed
+
+
+def _agree_jointly(open_items: list[tuple[_Pending, list[Candidate]]], values: dict[str, Amount | None],
+                   identities: list[Identity], printed: dict[str, Slot],
+                   inferred_here: set[str]) -> list[tuple[_Pending, list[Candidate]]]:
+    """The rows still open after trying the readings of all open rows together."""
+    items = [(item, candidates) for item, candidates in open_items if candidates]
+    if len(items) < 2 or prod(len(c) for _, c in items) > JOINT_MAX:
+        return open_items
+    kept: list[tuple[tuple[Candidate, ...], dict[str, Amount | None]]] = []
+    for combo in product(*(candidates for _, candidates in items)):
+        trial = dict(values)
+        for (item, _), candidate in zip(items, combo, strict=True):
+            _apply(item.keys, candidate, trial, {})
+        propagate(trial, identities)
+        if not violations(trial, identities) and not _forced_negative(trial, identities):
+            kept.append((combo, trial))
+    if not kept:
+        return open_items
+    still = []
+    for index, (item, _) in enumerate(items):
+        outcomes = [(combo[index], trial) for combo, trial in kept]
+        if len(_agree(item.keys, outcomes, values, printed, inferred_here)) < len(item.keys):
+            still.append((item, list({id(c): c for c, _ in outcomes}.values())))
+    return still + [(item, c) for item, c in open_items if not c]
 
 
 def _unconfirmed(values: dict[str, Amount | None], identities: list[Identity],
