@@ -13,6 +13,7 @@ def _names(template_id: str) -> dict[str, str]:
     """By id: hashing a whole template (a frozen model) on every call costs more than the lookup."""
     names: dict[str, str] = {}
     for table in load_template(template_id).tables:
+        names[table.id] = f"表格“{table.title}”"  # a finding on a whole table (表四 read as one run)
         for block, row in table.rows():
             names[row.key] = row.label
             for column in (*block.columns, *block.extra_columns):
