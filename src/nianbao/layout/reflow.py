@@ -42,6 +42,7 @@ class _Anchors:
     heading_exact: re.Pattern[str]
     labels: re.Pattern[str]  # every row, block and group label of a table read by rows
     table_heads: re.Pattern[str]  # the corner of a table with no section of its own (指标名称 …)
+    enumerators: dict[str, tuple[tuple[re.Pattern[str], bool], ...]]  # by label body: (enumerator$, required)
     chrome: re.Pattern[str]
 
 
@@ -123,7 +124,12 @@ def _title_end(text: str, start: int, anchors: _Anchors) -> int | None:
 def _row_cuts(text: str, start: int, end: int, anchors: _Anchors) -> dict[int, int]:
     """Row starts (→ label end) in ``text[start:end]``: the runs of labels followed by numbers only."""
     squeezed, offsets = _squeeze(text[start:end])
-    found = [(m.start(), m.end()) for m in anchors.labels.finditer(squeezed)]
+    found: list[tuple[int, int]] = []
+    for match in anchors.labels.finditer(squeezed):
+        key = "".join(ch for ch in match.group() if ch not in _QUOTES)
+        begin = _enumerator_start(squeezed, match.start(), key, anchors)
+        if begin is not None:
+            found.append((max(begin, found[-1][1] if found else 0), match.end()))
     rows: dict[int, int] = {}
     run: list[tuple[int, int]] = []
     numeric = 0
@@ -237,10 +243,17 @@ def _anchors() -> _Anchors:
     # A table title may carry the agency before it (七、平潭综合实验区政府信息公开情况统计表).
     exact = "|".join([*map(re.escape, headings),
                       *(rf"[^。,;:]{{0,30}}?{re.escape(_plain(t))}" for t in table_titles)])
-    label_pattern = "|".join(_label_pattern(label) for label in sorted(labels, key=lambda x: -len(_plain(x))))
+    # Bodies only, as one alternation of literals (fast); the enumerator is checked looking back.
+    specs = [_label_spec(label) for label in labels]
+    bodies = sorted({body for body, *_ in specs}, key=len, reverse=True)
+    enumerators: dict[str, list[tuple[re.Pattern[str], bool]]] = {}
+    for _, key, enum, required in specs:
+        enumerators.setdefault(key, []).append((re.compile(f"{enum}$"), required))
+    label_pattern = "|".join(bodies)
     chrome = "|".join(re.escape(clean_text(m)) for m in (*CHROME_MARKERS, *_FIELD_CUTS))
     return _Anchors(headings=headings, heading_exact=re.compile(f"(?:{exact})"),
                     labels=re.compile(label_pattern), chrome=re.compile(chrome),
+                    enumerators={k: tuple(v) for k, v in enumerators.items()},
                     table_heads=re.compile("|".join(map(re.escape, sorted(corners)))))
 
 
@@ -253,21 +266,34 @@ _ENUM = re.compile(rf"^(?:\((?P<pcn>[{_CN}]{{1,3}})\)、?|(?P<cn>[{_CN}]{{1,3}})
 _QUOTES = set("\"'“”‘’「」")
 
 
-def _label_pattern(label: str) -> str:
-    """A label as printed in any enumerator style and with or without its quotes; the
-    enumerator may be left out when the rest is long enough to be unmistakable."""
+def _label_spec(label: str) -> tuple[str, str, str, bool]:
+    """(body pattern, body key, enumerator pattern, enumerator required) of a label: the body
+    as printed with or without its quotes; the enumerator in any style, left out only when the
+    body is long enough to be unmistakable. A label printed without one in the template may be
+    numbered all the same (其中：1、政府网站公开数)."""
     plain = _plain(label)
     enum = _ENUM.match(plain)
     body = plain[enum.end():] if enum else plain
     body_pattern = "".join(_QUOTE_CLASS if ch in _QUOTES else re.escape(ch) for ch in body)
-    if not enum:  # the report may number it all the same (其中：1、政府网站公开数)
-        return rf"(?:\d[.、]|\(\d\))?{body_pattern}" if len(body) >= 4 else body_pattern
+    key = "".join(ch for ch in body if ch not in _QUOTES)
+    if not enum:
+        return body_pattern, key, r"(?:\d[.、]|\(\d\))", False
     if enum.group("pcn") or enum.group("cn"):
         cn = enum.group("pcn") or enum.group("cn")
         enum_pattern = rf"(?:\({cn}\)、?|{cn}[、.])"
     else:
         number = enum.group("num") or enum.group("pnum")
         enum_pattern = rf"(?:{number}[.、]|\({number}\))"
-    if len(body.strip("\"'“”‘’「」")) >= 4:
-        return f"(?:{enum_pattern})?{body_pattern}"
-    return f"{enum_pattern}{body_pattern}"
+    return body_pattern, key, enum_pattern, len(key) < 4
+
+
+def _enumerator_start(squeezed: str, start: int, key: str, anchors: _Anchors) -> int | None:
+    """Where a label whose body starts at ``start`` really starts (its enumerator before it);
+    None when the body alone is too short to be this label without its enumerator."""
+    before = squeezed[max(0, start - 6):start]
+    options = anchors.enumerators.get(key, ())
+    for pattern, _required in options:
+        found = pattern.search(before)
+        if found:
+            return start - (len(before) - found.start())
+    return None if options and all(required for _, required in options) else start
