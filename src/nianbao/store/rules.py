@@ -13,9 +13,8 @@ from functools import cache
 
 import sqlalchemy as sa
 
-from nianbao.check import registry
 from nianbao.check.across import COPIED_ACROSS, copied_across_finding, cross_similarity, two_reports_finding
-from nianbao.check.registry import RULES
+from nianbao.check.registry import RULES, merge_repeats
 from nianbao.models import Finding, Report
 from nianbao.store import schema
 from nianbao.store.record import decode_report
@@ -81,10 +80,7 @@ def _insert(conn: sa.Connection, report_id: int, findings: Iterable[Finding], ot
 
 def _pairs(report: Report, previous: Report) -> list[Finding]:
     found = [f for rule in RULES.values() if rule.pair_check for f in rule.pair_check(report, previous)]
-    # One finding per defect, as over a batch (check/registry.py merges a row's repeats; until that
-    # lands everywhere, the findings are kept as they are).
-    merge = getattr(registry, "merge_repeats", None)
-    return list(merge(found, report)) if merge is not None else found
+    return merge_repeats(found, report)  # one finding per defect, as over a batch
 
 
 def store_rules(conn: sa.Connection, report_id: int, rules: StoreRules | None = None) -> None:
