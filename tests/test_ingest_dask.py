@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_ingest_kill import _content
 
 from nianbao.sample.corpus import make_corpus
 from nianbao.store.db import open_store
 from nianbao.store.ingest import ingest
+from test_ingest_kill import _content
 
 
 def test_local_cluster_gives_the_local_result(tmp_path: Path) -> None:
