@@ -182,6 +182,7 @@ def _row_text(label: str, tail: str) -> str:
     return f"{label}{tail.rstrip()}"
 
 
+_TRAILING_RUN = re.compile(r"(?<=[\u4e00-\u9fff)）])\s+\d{5,}\s*$")
 _TRAILING_NUMBERS = re.compile(r"(?:\s+[+\-]?\d+(?:\.\d+)?){3,}\s*$")
 
 
@@ -189,10 +190,15 @@ def _loose(piece: str) -> str:
     """A piece that is not a row: a header followed by numbers apart (表四 printed as one run of
     fifteen) gets its numbers in a cell of their own; other text stays as it is."""
     piece = piece.strip()
-    numbers = _TRAILING_NUMBERS.search(piece)
-    if numbers is None or "。" in piece or numbers.start() == 0:
+    if "。" in piece:
         return piece
-    return f"{piece[:numbers.start()].rstrip()}\t{' '.join(numbers.group().split())}"
+    numbers = _TRAILING_NUMBERS.search(piece)
+    if numbers is not None and numbers.start() > 0:
+        return f"{piece[:numbers.start()].rstrip()}\t{' '.join(numbers.group().split())}"
+    run = _TRAILING_RUN.search(piece)
+    if run is not None and run.start() > 0:  # one glued run after the header: kept glued to it
+        return piece[:run.start()].rstrip() + run.group().strip()
+    return piece
 
 
 def _squeeze(text: str) -> tuple[str, list[int]]:

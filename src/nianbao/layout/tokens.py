@@ -101,16 +101,16 @@ def _text_tokens(text: str, grid: bool = False) -> tuple[_Proto, ...]:
 
 
 def _after_label(cells: tuple[str, ...]) -> int:
-    """The index of the first field after the row's last text cell (where its values start);
-    past the end when the row has no text (a run of values with no label is not placed) or no
-    number (a header row, or a label printed without values: nothing to place)."""
+    """The index of the first field after the row's last text cell (where its values start):
+    0 for a row of values only (表四's one row under its headers), past the end for a row with
+    no number (a header row, or a label printed without values: nothing to place)."""
     if not any(cell and _cell_tokens(cell)[0][0] == "num" for cell in cells):
         return len(cells)
     for index in range(len(cells) - 1, -1, -1):
         cell = cells[index]
         if cell and any(kind == "text" for kind, *_ in _cell_tokens(cell)):
             return index + 1
-    return len(cells)
+    return 0
 
 
 def _is_pipe_row(text: str) -> bool:
