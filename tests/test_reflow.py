@@ -87,3 +87,31 @@ def test_bundled_report_crawled_never_gives_a_wrong_number(name):
     assert not wrong
     known = [k for k, v in truth.values.items() if v is not None]
     assert sum(crawled.values.get(k) is not None for k in known) >= 0.6 * len(known)
+
+
+LEGACY_PAGE = ("标题: 示范县2016年度政府信息公开工作年度报告\n发布时间: 2017-01-18 15:57\n"
+               "==================== 正文 ====================\n"
+               "示范县2016年度政府信息公开工作年度报告 根据《条例》要求编制本报告。"
+               + "全县信息公开工作稳步推进。" * 30 +
+               " 七、示范县政府信息公开情况统计表 指标名称计量单位2016年度历年累计主动公开文件数条{items}"
+               "其中：1、政府网站公开数条{site}2、政府公报公开数条00受理依申请公开信息总数条{received}"
+               "其中：1、当面申请数条002、网上申请数条{online}3、信函、传真申请数条00行政复议数件00行政诉讼数件00")
+
+
+def test_crawled_legacy_table_reads_both_columns_where_they_split_one_way():
+    report = parse(LEGACY_PAGE.format(items="346085376", site="346085376", received="12", online="12"))
+    assert report.meta.template == "legacy"
+    values = report.values
+    assert values["legacy.request.received.total"] == 1 and values["legacy.request.received.total.cumulative"] == 2
+    assert values["legacy.proactive.channel.gazette.cumulative"] == 0
+    # 346085376 cuts as 3|46085376, 34|6085376 or 3460|85376 (累计 ≥ 本年度): null, never a guess
+    assert values["legacy.proactive.items"] is None and values["legacy.proactive.items.cumulative"] is None
+    assert "legacy.unmapped.letter_fax" not in values  # a provincial indicator with no key is never stored
+    assert any("不是模板指标" in f.message for f in report.findings)
+
+
+def test_legacy_cumulative_printed_below_the_year_is_kept_as_printed():
+    page = LEGACY_PAGE.replace("受理依申请公开信息总数条{received}", "受理依申请公开信息总数 条 5 3")
+    report = parse(page.format(items="00", site="00", received="", online="12"))
+    assert report.values["legacy.request.received.total"] == 5
+    assert report.values["legacy.request.received.total.cumulative"] == 3

@@ -253,8 +253,11 @@ def _row_pending(table: TableSpec, place: str, keys: list[str], read: RowRead, r
                                          "raw": " ".join(t.raw for t in read.numbers)}))
     candidates = _consistent(reading, keys, table)
     floors = _column_floors(columns) if columns else []
-    if floors:
-        candidates = [c for c in candidates if _above_floors(c, floors)]
+    if floors and (reading.split or len(candidates) > 1):
+        # a bound chooses between readings of a glued run; two numbers printed apart stay as
+        # printed (legacy.cumulative_bound then says the 累计 is below the year's)
+        kept = [c for c in candidates if _above_floors(c, floors)]
+        candidates = kept if kept or reading.split else candidates
     return _Pending(keys=keys, candidates=candidates, line=line)
 
 
