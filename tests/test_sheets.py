@@ -107,3 +107,11 @@ def test_damaged_workbook_is_one_clear_error(tmp_path):
     with pytest.raises(UnusableInput) as refused:
         parse_file(path)
     assert "Excel" in refused.value.reason or "损坏" in refused.value.reason
+
+
+def test_a_folder_batch_takes_workbooks(tmp_path):
+    from nianbao.batch import expand
+
+    for name in ("a.xlsx", "b.xls", "c.et", "d.ods", "e.csv"):
+        (tmp_path / name).write_bytes(b"x")
+    assert [p.name for p in expand([tmp_path])] == ["a.xlsx", "b.xls", "c.et", "d.ods"]

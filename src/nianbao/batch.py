@@ -19,7 +19,8 @@ __all__ = ["REPORT_SUFFIXES", "BatchResult", "Failure", "expand", "parse_batch"]
 
 # Files taken from a folder (an explicitly named file is always tried, whatever its name).
 REPORT_SUFFIXES = frozenset({".txt", ".text", ".md", ".html", ".htm", ".shtml", ".xhtml", ".pdf", ".docx",
-                             ".doc", ".wps", ".odt", ".png", ".jpg", ".jpeg"})
+                             ".doc", ".wps", ".odt", ".png", ".jpg", ".jpeg",
+                             ".xlsx", ".xls", ".et", ".ods"})
 
 
 @dataclass
