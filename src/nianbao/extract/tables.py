@@ -8,6 +8,7 @@ the whole table's identities decide the rest and solves forced blanks.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from itertools import product
@@ -202,13 +203,13 @@ def _settle_rows(table: TableSpec, matcher: LabelMatcher, reads: list[RowRead], 
         if hit.kind != "prefix":
             seen.add(hit.label.index)
 
-    present: set[str] = set()
+    present: dict[str, None] = {}  # ordered as the template: the report's cells come out in that order
     for label in matcher.labels:
         if label.row.unmapped or (table.optional_rows and label.index not in seen):
             continue
         if label.row.extra and label.index not in assigned:
             continue
-        present.update(row_keys(label))
+        present.update(dict.fromkeys(row_keys(label)))
         if not label.row.extra and not table.optional_rows and label.index not in seen:
             result.facts.append(Fact(kind="missing_row", keys=[label.row.key], detail={"label": label.row.label}))
     _settle(table, present, pending, result)
@@ -303,10 +304,10 @@ def _forced_negative(values: dict[str, Amount | None], identities: list[Identity
     return False
 
 
-def _settle(table: TableSpec, present: set[str], pending: list[_Pending], result: TableRead) -> None:
+def _settle(table: TableSpec, present: Iterable[str], pending: list[_Pending], result: TableRead) -> None:
     """Fix every row's reading with the table's identities, then solve the forced blanks."""
     values: dict[str, Amount | None] = {k: None for k in present}
-    identities = bind_identities(table, present)
+    identities = bind_identities(table, frozenset(values))
     result.identities = identities
     printed: dict[str, Slot] = {}
     inferred_here: set[str] = set()
@@ -489,7 +490,7 @@ def _read_flat(table: TableSpec, tokens: list[Token], header: str) -> TableRead:
     anchors = [norm_label(a) for a in table.anchors]
     start = next((i for i, t in enumerate(tokens) if t.kind == "text" and any(a in t.norm for a in anchors)), None)
     result = TableRead()
-    present = set(keys)
+    present = keys
     numbers: list[Token] = []
     if start is not None:
         first = next((i for i in range(start, len(tokens)) if tokens[i].kind != "text"), None)
