@@ -57,3 +57,19 @@ def test_numbers():
     assert parse_number("+12").signed  # type: ignore[union-attr]
     assert parse_number("12件").unit == "件"  # type: ignore[union-attr]
     assert parse_number("第2条") is None
+
+
+def test_a_long_glued_run_is_cut_with_the_row_identities_pruning_as_it_goes():
+    from nianbao.extract.candidates import compositions
+
+    digits = "1413523410895321034522"  # 表四: 14 13 5 2 34 | 10 8 9 5 32 | 10 3 4 5 22
+    every = sum(1 for _ in compositions(digits, 15))
+    assert every > 20_000  # more than the reader would enumerate without pruning
+
+    def adds_up(cut: tuple[str, ...]) -> bool:
+        values = [int(x) for x in cut]
+        return all(len(values) < end or sum(values[end - 5:end - 1]) == values[end - 1] for end in (5, 10, 15))
+
+    kept = list(compositions(digits, 15, adds_up))
+    assert ("14", "13", "5", "2", "34", "10", "8", "9", "5", "32", "10", "3", "4", "5", "22") in kept
+    assert all(adds_up(cut) for cut in kept) and len(kept) < 50

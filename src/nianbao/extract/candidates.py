@@ -7,7 +7,7 @@ reading is a candidate; the table identities later keep the ones that add up.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import combinations
 from math import comb
@@ -41,13 +41,18 @@ class Reading:
     overflow: bool = False  # too many readings to enumerate
 
 
-def readings(group: list[Token], expected: int) -> Reading:
+# Whether the first values of a cut can still add up: called with the values so far (before
+# the run included), it answers False to drop every cut that starts that way.
+Prune = Callable[[tuple[Amount | None, ...]], bool]
+
+
+def readings(group: list[Token], expected: int, prune: Prune | None = None) -> Reading:
     group = _trim_blanks(group, expected)
     if len(group) == expected:  # the common case: one cell per column (a split needs fewer cells)
         return Reading([tuple([Slot(tok.value, tok) for tok in group])], expected, expected, split=False)
     fused = [i for i, tok in enumerate(group) if tok.fused]
     if len(fused) == 1 and expected - (len(group) - 1) > 1:
-        return _split_reading(group, fused[0], expected)
+        return _split_reading(group, fused[0], expected, prune)
     slots = [Slot(tok.value, tok) for tok in group]
     k = len(slots)
     if k == expected:
@@ -84,13 +89,15 @@ def _order_key(candidate: Candidate) -> tuple[int, ...]:
     return tuple(slot.token.line * 1000 if slot.token else 0 for slot in candidate)
 
 
-def _split_reading(group: list[Token], index: int, expected: int) -> Reading:
+def _split_reading(group: list[Token], index: int, expected: int, prune: Prune | None = None) -> Reading:
     token = group[index]
     parts_needed = expected - (len(group) - 1)
     before = [Slot(value=t.value, token=t) for t in group[:index]]
     after = [Slot(value=t.value, token=t) for t in group[index + 1:]]
     out = []
-    for count, parts in enumerate(compositions(token.raw.rstrip("元万"), parts_needed)):
+    head = tuple(slot.value for slot in before)
+    keep = None if prune is None else (lambda cut: prune((*head, *map(int, cut))))
+    for count, parts in enumerate(compositions(token.raw.rstrip("元万"), parts_needed, keep)):
         if count >= MAX_CANDIDATES:
             return Reading([], len(group), expected, split=True, overflow=True)
         cut = [Slot(value=int(p), token=token, split=True) for p in parts]
@@ -98,16 +105,27 @@ def _split_reading(group: list[Token], index: int, expected: int) -> Reading:
     return Reading(out, len(group), expected, split=True)
 
 
-def compositions(digits: str, parts: int) -> Iterator[tuple[str, ...]]:
-    """Ways to cut a digit string into ``parts`` numbers without leading zeros."""
+def compositions(digits: str, parts: int,
+                 keep: Callable[[tuple[str, ...]], bool] | None = None) -> Iterator[tuple[str, ...]]:
+    """Ways to cut a digit string into ``parts`` numbers without leading zeros; ``keep`` (given
+    the numbers cut so far) prunes every cut that starts in a way that cannot add up."""
+    yield from _compositions(digits, parts, (), keep)
+
+
+def _compositions(digits: str, parts: int, done: tuple[str, ...],
+                  keep: Callable[[tuple[str, ...]], bool] | None) -> Iterator[tuple[str, ...]]:
     if parts == 1:
         if digits and (digits == "0" or not digits.startswith("0")):
-            yield (digits,)
+            whole = (*done, digits)
+            if keep is None or keep(whole):
+                yield whole
         return
     longest = len(digits) - (parts - 1)
     for size in range(1, longest + 1):
         head = digits[:size]
         if size > 1 and head.startswith("0"):
             break
-        for rest in compositions(digits[size:], parts - 1):
-            yield (head, *rest)
+        cut = (*done, head)
+        if keep is not None and not keep(cut):
+            continue
+        yield from _compositions(digits[size:], parts - 1, cut, keep)
