@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -16,7 +17,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from nianbao import __version__
-from nianbao.batch import BatchResult, parse_batch
+from nianbao.batch import BatchResult, Failure, batch_findings, stream
 from nianbao.check import RULES
 from nianbao.guard import internal_reason
 from nianbao.ingest import limits
@@ -122,19 +123,22 @@ def parse(
     = None,
     output: Annotated[OutputFormat, typer.Option("--format", "-f", help="text (readable) or json (contract)")] =
     OutputFormat.text,
+    streamed: Annotated[bool, typer.Option("--stream", help=STREAM_HELP)] = False,
 ) -> None:
     """Parse reports into the template's data: meta, the three tables, sections, findings.
 
-    With --format json prints one contract object per file (JSON Lines for several files).
+    With --format json prints one contract object per file (JSON Lines for several files);
+    with --stream too, each as soon as it is done (the rules across reports follow at the end).
     Exit status 0 when every file parsed, 2 when a file is unusable (the others are still parsed).
 
     Example: nianbao parse --format json report.txt
     """
     paths = _inputs(files)
     console = Console(soft_wrap=True, emoji=False)
-    batch = parse_batch(paths, debug=_debug())
-    for report in batch.reports:
-        _emit(report, output, console)
+    batch = _run_batch(paths, output, lambda report: report.contract(), streamed=streamed)
+    if output is OutputFormat.text:
+        for report in batch.reports:
+            print_report(report, console)
     _report_failures(batch, paths)
 
 
@@ -146,6 +150,7 @@ def check(
     OutputFormat.text,
     html: Annotated[Path | None, typer.Option("--html", help="Write the review page (one HTML file).")] = None,
     xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Write the findings workbook, one row each.")] = None,
+    streamed: Annotated[bool, typer.Option("--stream", help=STREAM_HELP)] = False,
 ) -> None:
     """Check reports and print the findings (审核意见), by severity, with their places.
 
@@ -156,15 +161,10 @@ def check(
     Example: nianbao check reports/ --html review.html --xlsx findings.xlsx
     """
     paths = _inputs(files)
-    batch = parse_batch(paths, debug=_debug())
+    batch = _run_batch(paths, output, _findings_record, streamed=streamed)
     console = Console(soft_wrap=True, emoji=False)
-    for report in batch.reports:
-        if output is OutputFormat.json:
-            record = {"source": report.source.model_dump(exclude_none=True),
-                      "meta": report.meta.model_dump(include={"year", "agency", "template", "title", "published"}),
-                      "findings": [f.model_dump() for f in report.findings]}
-            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
-        else:
+    if output is OutputFormat.text:
+        for report in batch.reports:
             print_findings(report, console)
     if html is not None:
         _write(html, review_page(batch).encode("utf-8"))
@@ -349,12 +349,62 @@ def _inputs(files: list[Path] | None) -> list[Path]:
     return paths
 
 
+def _findings_record(report: Report) -> dict[str, Any]:
+    return {"source": report.source.model_dump(exclude_none=True),
+            "meta": report.meta.model_dump(include={"year", "agency", "template", "title", "published"}),
+            "findings": [f.model_dump() for f in report.findings]}
+
+
+STREAM_HELP = ("With --format json: print each file's line as soon as it is done; findings of the rules "
+               "across reports follow as extra lines {source, batch_findings} at the end.")
+
+
+def _run_batch(paths: list[Path], output: OutputFormat, record: Callable[[Report], dict[str, Any]], *,
+               streamed: bool) -> BatchResult:
+    """Parse the files, saying each unusable file's reason as it comes; with --format json print
+    one object per file, in the order given (the output contract).
+
+    Rules across reports need the whole batch, so they run at the end. By default each file's
+    object waits for them and holds all its findings. With ``streamed`` (and JSON) each file's
+    object is printed as soon as it and the files before it are done, with its own findings;
+    each report the batch rules add findings to then gets one more line after all the files'
+    objects, ``{"source": {"path", "sha256"}, "batch_findings": [...]}``."""
+    live = streamed and output is OutputFormat.json
+    reports: list[Report] = []
+    failures: list[Failure] = []
+    for result in stream(paths, debug=_debug()):
+        if isinstance(result, Failure):
+            failures.append(result)
+            _say_failure(result)
+        else:
+            reports.append(result)
+            if live:
+                _write_line(record(result))
+    gained = batch_findings(reports) if len(reports) > 1 else []
+    if output is OutputFormat.json and not live:
+        for report in reports:
+            _write_line(record(report))
+    elif live:
+        for report, findings in gained:
+            _write_line({"source": {"path": report.source.path, "sha256": report.source.sha256},
+                         "batch_findings": [f.model_dump() for f in findings]})
+    return BatchResult(reports, failures)
+
+
+def _write_line(record: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _say_failure(failure: Failure) -> None:
+    if failure.detail:
+        sys.stderr.write(failure.detail)
+    hint = "（加 --debug 可看详细信息）" if failure.internal and not failure.detail else ""
+    typer.echo(f"nianbao: {failure.path}: {failure.reason}{hint}", err=True)
+
+
 def _report_failures(batch: BatchResult, paths: list[Path]) -> None:
-    for failure in batch.failures:
-        if failure.detail:
-            sys.stderr.write(failure.detail)
-        hint = "（加 --debug 可看详细信息）" if failure.internal and not failure.detail else ""
-        typer.echo(f"nianbao: {failure.path}: {failure.reason}{hint}", err=True)
+    """The end of a batch: the count of unusable files (each was reported as it came)."""
     if batch.failures:
         total = len(batch.reports) + len(batch.failures)
         internal = sum(f.internal for f in batch.failures)
@@ -364,14 +414,6 @@ def _report_failures(batch: BatchResult, paths: list[Path]) -> None:
         raise typer.Exit(EXIT_UNUSABLE)
     if not batch.reports:
         _fail("没有找到报告文件：" + "、".join(safe_name(str(p)) for p in paths))
-
-
-def _emit(report: Report, output: OutputFormat, console: Console) -> None:
-    if output is OutputFormat.json:
-        sys.stdout.write(json.dumps(report.contract(), ensure_ascii=False) + "\n")
-        sys.stdout.flush()
-    else:
-        print_report(report, console)
 
 
 # The store commands (ingest, list, show, compare, summary, export, agencies) live in cli_store.
