@@ -420,3 +420,8 @@ def _report_failures(batch: BatchResult, paths: list[Path]) -> None:
 from nianbao.cli_store import register as _register_store_commands  # noqa: E402
 
 _register_store_commands(app)
+
+# The web commands (serve, users) live in cli_web.
+from nianbao.cli_web import register as _register_web_commands  # noqa: E402
+
+_register_web_commands(app)

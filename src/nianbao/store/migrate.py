@@ -26,8 +26,16 @@ def _v1(conn: sa.Connection) -> None:
     schema.metadata.create_all(conn, tables=tables)
 
 
+def _v2(conn: sa.Connection) -> None:
+    """The web app's tables: users, sessions, review marks and report review states."""
+    from nianbao.store import app_schema
+
+    schema.metadata.create_all(conn, tables=app_schema.TABLES)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "reports, values, findings, agencies, prose index, failures", _v1),
+    (2, "web app: users, sessions, finding reviews, report review states", _v2),
 ]
 
 
