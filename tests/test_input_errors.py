@@ -113,11 +113,12 @@ def test_memory_error_is_an_internal_failure(tmp_path, monkeypatch):
 
 def test_a_crash_outside_the_per_file_work_exits_2_not_1(tmp_path, monkeypatch, capsys):
     import nianbao.cli
+    import nianbao.review.html
 
     def broken(batch):
         raise ValueError("boom")
 
-    monkeypatch.setattr(nianbao.cli, "review_page", broken)
+    monkeypatch.setattr(nianbao.review.html, "review_page", broken)  # cli imports it on use
     monkeypatch.delenv("NIANBAO_DEBUG", raising=False)
     good = tmp_path / "good.txt"
     good.write_text(report_text(consistent_values()), encoding="utf-8")

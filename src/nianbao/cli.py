@@ -10,28 +10,23 @@ from collections.abc import Callable
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
 
 from nianbao import __version__
 from nianbao.batch import BatchResult, Failure, batch_findings, stream
-from nianbao.check import RULES
 from nianbao.guard import internal_reason
 from nianbao.ingest import limits
 from nianbao.models import Report
 from nianbao.normalize import safe_name
-from nianbao.render import BrokenIdentities, ReportData
-from nianbao.render import render as render_report
-from nianbao.render.workbook import WorkbookError, blank_workbook, read_workbook
-from nianbao.render_text import print_batch_summary, print_findings, print_report, print_rules
-from nianbao.review.html import review_page
-from nianbao.review.xlsx import findings_workbook
-from nianbao.sample.corpus import SAMPLE_FORMATS, make_corpus
-from nianbao.sample.families import parse_families
-from nianbao.templates import template_for_year
+
+# Start-up: only what parsing needs is imported here; rich, the renderers, the review page and
+# workbook, the sample generator and the store are imported by the commands that use them.
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from nianbao.render import ReportData
 
 EXIT_ERRORS = 1
 EXIT_UNUSABLE = 2
@@ -64,6 +59,11 @@ class _App(typer.Typer):
 
 app = _App(add_completion=False, no_args_is_help=False, pretty_exceptions_enable=False,
            help="政府信息公开工作年度报告：解析、核对、生成。")
+
+
+# The sample command's default --formats: nianbao.sample.corpus.SAMPLE_FORMATS (a test keeps
+# them equal), written out so that start-up does not import the sample generator.
+SAMPLE_FORMATS_DEFAULT = "txt,md,html,docx,pdf"
 
 
 class OutputFormat(StrEnum):
@@ -134,9 +134,11 @@ def parse(
     Example: nianbao parse --format json report.txt
     """
     paths = _inputs(files)
-    console = Console(soft_wrap=True, emoji=False)
     batch = _run_batch(paths, output, lambda report: report.contract(), streamed=streamed)
     if output is OutputFormat.text:
+        from nianbao.render_text import print_report
+
+        console = _console()
         for report in batch.reports:
             print_report(report, console)
     _report_failures(batch, paths)
@@ -162,18 +164,25 @@ def check(
     """
     paths = _inputs(files)
     batch = _run_batch(paths, output, _findings_record, streamed=streamed)
-    console = Console(soft_wrap=True, emoji=False)
     if output is OutputFormat.text:
+        from nianbao.render_text import print_findings
+
         for report in batch.reports:
-            print_findings(report, console)
+            print_findings(report, _console())
     if html is not None:
+        from nianbao.review.html import review_page
+
         _write(html, review_page(batch).encode("utf-8"))
         typer.echo(f"审核页面已写入 {html}", err=True)
     if xlsx is not None:
+        from nianbao.review.xlsx import findings_workbook
+
         _write(xlsx, findings_workbook(batch))
         typer.echo(f"审核意见表已写入 {xlsx}", err=True)
     if output is OutputFormat.text and len(batch.reports) > 1:
-        print_batch_summary(batch.reports, console)
+        from nianbao.render_text import print_batch_summary
+
+        print_batch_summary(batch.reports, _console())
     _report_failures(batch, paths)
     if any(f.severity == "error" for r in batch.reports for f in r.findings):
         raise typer.Exit(EXIT_ERRORS)
@@ -184,6 +193,9 @@ def rules(
     output: Annotated[OutputFormat, typer.Option("--format", "-f", help="text or json")] = OutputFormat.text,
 ) -> None:
     """The rule catalogue: id, severity, what each rule checks and why."""
+    from nianbao.check import RULES
+    from nianbao.render_text import print_rules
+
     catalogue = sorted(RULES.values(), key=lambda r: r.id)
     if output is OutputFormat.json:
         for item in catalogue:
@@ -192,7 +204,7 @@ def rules(
                                          "phrasings": list(item.phrasings)},
                                         ensure_ascii=False) + "\n")
         return
-    print_rules(catalogue, Console(soft_wrap=True, emoji=False))
+    print_rules(catalogue, _console())
 
 
 class RenderFormat(StrEnum):
@@ -223,6 +235,9 @@ def render(
     """
     if (data is None) == (from_excel is None):
         _fail("请给出一个数据文件（JSON），或用 --from-excel 给出填好的工作簿，二者选一")
+    from nianbao.render import BrokenIdentities
+    from nianbao.render import render as render_report
+
     source = data or from_excel
     assert source is not None
     blanks: list[str] = []
@@ -255,7 +270,7 @@ def sample(
     defects: Annotated[float, typer.Option("--defects", min=0.0, max=1.0, help="Share with planted defects.")]
     = 0.3,
     formats: Annotated[str, typer.Option("--formats", help="Comma-separated: txt,md,html,docx,pdf")] =
-    ",".join(SAMPLE_FORMATS),
+    SAMPLE_FORMATS_DEFAULT,
     families: Annotated[str, typer.Option("--families", help="Layout families instead of formats: all, or "
                                           "comma-separated crawled,legacy-provincial,blank-cells,div-grid,"
                                           "browser-copy,pdftotext-raw,xlsx,pdf-markdown,wrapped-title")] = "",
@@ -270,6 +285,9 @@ def sample(
     With --families (e.g. --families all) every sample is drawn in one of the chosen layout
     families, in turn; the gold lists in accept_null what the family leaves undecided.
     """
+    from nianbao.sample.corpus import make_corpus
+    from nianbao.sample.families import parse_families
+
     chosen = tuple(f.strip() for f in formats.split(",") if f.strip())
     try:
         layouts = parse_families(families) if families.strip() else ()
@@ -296,11 +314,16 @@ def template(
 
     Example: nianbao template --xlsx blank.xlsx --year 2024
     """
+    from nianbao.render.workbook import blank_workbook
+    from nianbao.templates import template_for_year
+
     _write(xlsx, blank_workbook(year, agency))
     typer.echo(f"空白表格已写入 {xlsx}（{year} 年度，模板 {template_for_year(year)}）", err=True)
 
 
 def _load_workbook(path: Path, blanks: list[str]) -> ReportData:
+    from nianbao.render.workbook import WorkbookError, read_workbook
+
     try:
         return read_workbook(path.read_bytes(), blanks)
     except FileNotFoundError:
@@ -312,6 +335,10 @@ def _load_workbook(path: Path, blanks: list[str]) -> ReportData:
 
 
 def _load_report_data(path: Path) -> ReportData:
+    from pydantic import ValidationError
+
+    from nianbao.render import ReportData
+
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
         return ReportData.model_validate(raw)
@@ -326,6 +353,12 @@ def _load_report_data(path: Path) -> ReportData:
     except ValidationError as exc:
         problems = "；".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
         _fail(f"{path}: 数据不完整或格式不对（{problems}）")
+
+
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console(soft_wrap=True, emoji=False)
 
 
 def _fail(message: str) -> NoReturn:

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from nianbao.store.db import Store
     from nianbao.store.queries import Filters
 
@@ -31,6 +32,12 @@ ErrorsOption = Annotated[bool, typer.Option("--has-errors", help="Only reports w
 RuleOption = Annotated[str | None, typer.Option("--rule", help="Only reports with a finding of this rule id.")]
 TemplateOption = Annotated[str | None, typer.Option("--template", help="Only this template (2021, 2019, legacy).")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
+
+
+def _console(**options: Any) -> Console:
+    from rich.console import Console  # imported on use: start-up of the other commands stays light
+
+    return Console(**options)
 
 
 class Format(StrEnum):
@@ -144,7 +151,7 @@ def _progress(show: bool, total: int) -> Iterator[Callable[[int], None]]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), console=Console(stderr=True), transient=False) as bar:
+                  TimeRemainingColumn(), console=_console(stderr=True), transient=False) as bar:
         task = bar.add_task("入库", total=total)
         yield lambda n: bar.advance(task, n)
 
@@ -176,7 +183,7 @@ def list_reports(
         place = "/".join(p for p in (row.province, row.city, row.county) if p) or "—"
         view.add_row(escape(row.agency or row.printed or "—"), place, row.level or "—", str(row.year or "—"),
                      row.template or "—", str(row.version), str(row.errors), str(row.warnings), escape(row.path))
-    Console(soft_wrap=True).print(view)
+    _console(soft_wrap=True).print(view)
 
 
 def show(
@@ -197,7 +204,7 @@ def show(
     if output is Format.json:
         sys.stdout.write(json.dumps(report.contract(), ensure_ascii=False) + "\n")
     else:
-        print_report(report, Console(soft_wrap=True))
+        print_report(report, _console(soft_wrap=True))
 
 
 def compare(
@@ -237,7 +244,7 @@ def compare(
     for c in changes:
         view.add_row(cell_name(template, c.key), _shown(c.before), _shown(c.after), _shown(c.delta, sign=True),
                      "—" if c.percent is None else f"{c.percent:+.1f}%")
-    Console(soft_wrap=True).print(view)
+    _console(soft_wrap=True).print(view)
 
 
 def _shown(value: object, sign: bool = False) -> str:
@@ -279,7 +286,7 @@ def summary(
                                          "identity_problems": problems[(g.name, g.template)]},
                                         ensure_ascii=False) + "\n")
     else:
-        console = Console(soft_wrap=True)
+        console = _console(soft_wrap=True)
         for template_id in sorted({g.template for g in groups}):
             chosen = [g for g in groups if g.template == template_id]
             spec = load_template(template_id)
@@ -408,7 +415,7 @@ def agencies(
         view.add_row(escape(row["name"]), "/".join(p for p in (row["province"], row["city"], row["county"]) if p)
                      or "—", row["level"] or "—", str(row["reports"]), escape("、".join(row["names"])),
                      "是" if row["manual"] else "")
-    Console(soft_wrap=True).print(view)
+    _console(soft_wrap=True).print(view)
 
 
 def register(app: typer.Typer) -> None:
