@@ -116,7 +116,8 @@ def _report(request: Request, report_id: int) -> dict[str, Any]:
             "county": meta.county, "level": meta.level, "errors": meta.errors, "warnings": meta.warnings,
             "state": {"state": state.state, "reviewer": state.reviewer, "at": state.reviewed_at} if state
             else {"state": "待审", "reviewer": None, "at": None},
-            "sections": [{"number": s.number, "title": s.title, "line": s.line} for s in report.sections],
+            "sections": [{"number": s.number, "title": s.title, "line": s.line, "end_line": s.end_line,
+                          "text": s.text} for s in report.sections],
             "cells": cells, "findings": findings}
 
 
