@@ -99,10 +99,13 @@ LEGACY_PAGE = ("标题: 示范县2016年度政府信息公开工作年度报告\
 
 
 def test_crawled_legacy_table_reads_both_columns_where_they_split_one_way():
-    report = parse(LEGACY_PAGE.format(items="346085376", site="346085376", received="12", online="12"))
+    report = parse(LEGACY_PAGE.format(items="346085376", site="346085376", received="00", online="12"))
     assert report.meta.template == "legacy"
     values = report.values
-    assert values["legacy.request.received.total"] == 1 and values["legacy.request.received.total.cumulative"] == 2
+    assert values["legacy.request.received.total"] == 0 and values["legacy.request.received.total.cumulative"] == 0
+    # 12 is 1 | 2, or 12 with the other cell blank and vanished (a blank legacy cell is "not reported")
+    assert values["legacy.request.received.online"] is None
+    assert values["legacy.request.received.online.cumulative"] is None
     assert values["legacy.proactive.channel.gazette.cumulative"] == 0
     # 346085376 cuts as 3|46085376, 34|6085376 or 3460|85376 (累计 ≥ 本年度): null, never a guess
     assert values["legacy.proactive.items"] is None and values["legacy.proactive.items.cumulative"] is None

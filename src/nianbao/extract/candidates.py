@@ -46,13 +46,15 @@ class Reading:
 Prune = Callable[[tuple[Amount | None, ...]], bool]
 
 
-def readings(group: list[Token], expected: int, prune: Prune | None = None) -> Reading:
+def readings(group: list[Token], expected: int, prune: Prune | None = None, vanished: int = 0) -> Reading:
+    """``vanished``: how many of a glued run's cells may be blanks that left no trace (a crawled
+    row of a table whose blanks mean "not reported")."""
     group = _trim_blanks(group, expected)
     if len(group) == expected:  # the common case: one cell per column (a split needs fewer cells)
         return Reading([tuple([Slot(tok.value, tok) for tok in group])], expected, expected, split=False)
     fused = [i for i, tok in enumerate(group) if tok.fused]
     if len(fused) == 1 and expected - (len(group) - 1) > 1:
-        return _split_reading(group, fused[0], expected, prune)
+        return _split_reading(group, fused[0], expected, prune, vanished)
     slots = [Slot(tok.value, tok) for tok in group]
     k = len(slots)
     if k == expected:
@@ -89,7 +91,8 @@ def _order_key(candidate: Candidate) -> tuple[int, ...]:
     return tuple(slot.token.line * 1000 if slot.token else 0 for slot in candidate)
 
 
-def _split_reading(group: list[Token], index: int, expected: int, prune: Prune | None = None) -> Reading:
+def _split_reading(group: list[Token], index: int, expected: int, prune: Prune | None = None,
+                   vanished: int = 0) -> Reading:
     token = group[index]
     parts_needed = expected - (len(group) - 1)
     before = [Slot(value=t.value, token=t) for t in group[:index]]
@@ -102,6 +105,15 @@ def _split_reading(group: list[Token], index: int, expected: int, prune: Prune |
             return Reading([], len(group), expected, split=True, overflow=True)
         cut = [Slot(value=int(p), token=token, split=True) for p in parts]
         out.append((*before, *cut, *after))
+    for blanks in range(1, min(vanished, parts_needed - 1) + 1):  # fewer cells, the rest blank
+        for parts in compositions(token.raw.rstrip("元万"), parts_needed - blanks):
+            for where in combinations(range(parts_needed), blanks):
+                values = iter(parts)
+                cut = [Slot(value=None, token=None) if i in where else Slot(int(next(values)), token, True)
+                       for i in range(parts_needed)]
+                out.append((*before, *cut, *after))
+                if len(out) > MAX_CANDIDATES:
+                    return Reading([], len(group), expected, split=True, overflow=True)
     return Reading(out, len(group), expected, split=True)
 
 

@@ -24,7 +24,12 @@ from nianbao.layout.lines import CHROME_MARKERS, Line, is_chrome
 from nianbao.normalize import UNITS, clean_text
 from nianbao.templates import all_templates
 
-LONG_LINE = 300  # a shorter line is never a run-together page
+LONG_LINE = 300  # a line this long may be a run-together page
+# A shorter line may still be a run-together table (a crawled 统计表 on a line of its own):
+# so many labels with numbers glued after them (文件数条7212065, 申请数量713000074).
+SHORT_TABLE_LINE = 100
+_GLUED_NUMBER = re.compile(r"[\u4e00-\u9fff)）”]\s?\d")
+MIN_GLUED = 6
 MIN_ROWS = 3  # so many numeric rows in a run before a stretch of text is taken for a table
 _CN = "一二三四五六七八九十"
 _HEADING_START = re.compile(rf"([{_CN}]{{1,2}})\s*[、.．]\s*")
@@ -49,10 +54,11 @@ class _Anchors:
 def reflow(lines: list[Line]) -> list[Line]:
     """The lines with every run-together line cut at its anchors, renumbered; unchanged (the same
     list) when no line needs it."""
-    if not any(len(line.text) > LONG_LINE and not line.blank for line in lines):
+    candidates = [line for line in lines if _may_run_together(line)]
+    if not candidates:
         return lines
     anchors = _anchors()
-    pieces_of = {line.number: _cut(line.text, anchors) for line in lines if len(line.text) > LONG_LINE}
+    pieces_of = {line.number: _cut(line.text, anchors) for line in candidates}
     if all(len(pieces) <= 1 for pieces in pieces_of.values()):
         return lines
     out: list[Line] = []
@@ -66,6 +72,17 @@ def reflow(lines: list[Line]) -> list[Line]:
             place = f"{line.place + '，' if line.place else '原文'}第{line.number}行第{start + 1}字起"
             out.append(Line(len(out) + 1, raw, text, is_chrome(text), not text.strip(), place))
     return out
+
+
+def _may_run_together(line: Line) -> bool:
+    if line.blank or line.grid or "\t" in line.text:  # (a one-line page holds chrome: not a reason to skip it)
+        return False
+    size = len(line.text)
+    if size > LONG_LINE:
+        return True
+    # a table line of another layout (markdown pipes, pdftotext -layout columns) is read as it is
+    return (size > SHORT_TABLE_LINE and "|" not in line.text and "  " not in line.text
+            and len(_GLUED_NUMBER.findall(line.text)) >= MIN_GLUED)
 
 
 def _cut(text: str, anchors: _Anchors) -> list[tuple[int, str, str]]:
