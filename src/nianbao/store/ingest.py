@@ -20,6 +20,7 @@ from nianbao.store.record import Failed, Record, file_hash, parse_to_record
 
 COMMIT_EVERY = 64  # records per transaction at most
 COMMIT_SECONDS = 1.0  # and at least this often while results come in
+IN_FLIGHT = 4 * COMMIT_EVERY  # parsed or being parsed, not yet written (memory: a few MB)
 
 
 @dataclass
@@ -118,7 +119,9 @@ def run(store: Store, tasks: Iterator[Task], summary: IngestSummary, *, jobs: in
 
 
 def _run_processes(tasks: Iterator[Task], writer: _Writer, jobs: int) -> None:
-    window = jobs * 8  # files in flight: enough to keep every worker busy, few enough to stay small
+    # Files in flight: enough to keep every worker busy while the writer stores a full
+    # transaction (the writer's time per report is close to a worker's), few enough to stay small.
+    window = max(jobs * 8, IN_FLIGHT)
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         pending: set[Future[Record]] = set()
         for path, sha, sequence in tasks:
