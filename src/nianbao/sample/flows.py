@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from nianbao.extract.solve import Identity, bind_identities
 from nianbao.render.model import Block, Grid, GridCell
-from nianbao.sample.decide import Bound, Cell, Group, decide
+from nianbao.sample.decide import Bound, Cell, Group, decide, splits
 from nianbao.templates import Template, cell_key
 
 
@@ -94,13 +94,20 @@ def crawled_table(grid: Grid, template: Template, glue: bool, rng: random.Random
         texts = [c.text for c in cells]
         keys = _anonymous(cells, f"{tag}.{index}")
         head = rng.choice(("", " ")).join(labels)
+        unreported = template.tables[0].optional_rows  # the legacy 统计表: a blank means not reported
         if any(not t for t in texts):  # a blank in running text: its place is lost
             printed = [Decimal(t) for t in texts if t]
-            groups.append(Group(tuple(keys), tuple(placements(printed, len(cells)))))
+            readings = placements(printed, len(cells))
+            if unreported and len(printed) == 1 and len(cells) > 1:  # one number alone: also a glued run
+                readings += _with_vanished(texts[[bool(t) for t in texts].index(True)], len(cells))
+            groups.append(Group(tuple(keys), tuple(dict.fromkeys(readings))))
             body = " ".join(t for t in texts if t)
         elif glue and len(cells) > 1:
             run = "".join(texts)
-            groups.append(Group.glued(keys, run, [kinds.get(k, Cell(decimals=True)) for k in keys], identities))
+            glued = Group.glued(keys, run, [kinds.get(k, Cell(decimals=True)) for k in keys], identities)
+            if unreported:  # the reader cannot tell a glued run from one with a blank that vanished
+                glued = Group(glued.keys, tuple(dict.fromkeys((*glued.readings, *_with_vanished(run, len(cells))))))
+            groups.append(glued)
             body = run
         else:
             groups.extend(Group.fixed(k, number(t)) for k, t in zip(keys, texts, strict=True))
@@ -124,6 +131,15 @@ def crawled_flow(blocks: list[Block], template: Template, rng: random.Random) ->
 
 
 # ---- browser copy: one cell per line, blank cells vanished
+
+def _with_vanished(run: str, width: int) -> list[tuple[Decimal | None, ...]]:
+    """The readings of a glued run in ``width`` cells of which some were blank and left no trace."""
+    out: list[tuple[Decimal | None, ...]] = []
+    for printed in range(1, width):
+        for split in splits(run, printed):
+            out.extend(placements([Decimal(p) for p in split], width))
+    return out
+
 
 def placements(printed: Sequence[Decimal], width: int) -> list[tuple[Decimal | None, ...]]:
     """Every way ``printed`` numbers can sit, in order, in a row of ``width`` cells."""
