@@ -150,6 +150,15 @@ def test_reports_list_filters_and_pages(client: TestClient, db: str) -> None:
     assert client.get("/api/reports", params={"year": 2022}).json()["reports"][0]["agency"] == "宝清县人民政府"
     assert client.get("/api/reports", params={"region": "黑龙江省"}).json()["total"] == 1  # 宝清县 is in 双鸭山市
     assert client.get("/api/reports", params={"page": 2}).json()["reports"] == []
+    assert client.get("/api/reports", params={"level": "县级"}).json()["total"] == 2  # both are county bodies
+    assert client.get("/api/reports", params={"level": "市级"}).json()["total"] == 0
+    assert client.get("/api/reports", params={"template": "2019"}).json()["total"] == 0
+    ids = _report_ids(db)
+    bad_rules = {f["rule"] for f in client.get(f"/api/reports/{ids['bad.txt']}").json()["findings"]}
+    good_rules = {f["rule"] for f in client.get(f"/api/reports/{ids['good.txt']}").json()["findings"]}
+    some_rule = sorted(bad_rules - good_rules)[0]  # the broken 总计 gives rules the good report has not
+    assert [r["agency"] for r in client.get("/api/reports", params={"rule": some_rule}).json()["reports"]] == [
+        "青川县示范局"]
     page = client.get("/reports", params={"year": "2023"})
     assert page.status_code == 200 and "青川县示范局" in page.text and "宝清县人民政府" not in page.text
     unknown = client.get("/api/reports", params={"agency": "不存在的机关"})
@@ -240,7 +249,17 @@ def test_upload_good_bad_and_zip(client: TestClient, db: str) -> None:
     again = client.post("/api/upload", files=[("files", ("copy.txt", good))], headers={"X-CSRF-Token": csrf})
     assert again.json()["results"][0]["message"].startswith("已在库中")
     assert client.get("/api/reports").json()["total"] == 4
+    assert not list((Path(db).parent / "etc").glob("*"))
     assert client.post("/api/upload", files=[("files", ("x.txt", good))]).status_code == 403  # no CSRF
+    form = client.get("/upload")
+    assert form.status_code == 200 and 'enctype="multipart/form-data"' in form.text
+    third = report_text(consistent_values(), agency="饶河县人民政府", year=2023).encode("utf-8")
+    page = client.post("/upload", data={"csrf_token": _hidden_csrf(form.text)},
+                       files=[("files", ("raohe.txt", third)), ("files", ("bad.pdf", b"%PDF-1.4 broken"))])
+    assert page.status_code == 200
+    rows = re.findall(r'<tr class="(ok|bad)">\s*<td>([^<]+)</td><td>([^<]+)</td>', page.text)
+    assert [(kind, name) for kind, name, _ in rows] == [("ok", "raohe.txt"), ("bad", "bad.pdf")]
+    assert rows[0][2] == "已入库" and rows[1][2].strip()  # the PDF's one-line reason
 
 
 def test_upload_refuses_traversal_bombs_and_oversized(db: str, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -22,20 +23,40 @@ router = APIRouter()
 PER_PAGE = 50
 DECISIONS = ("确认", "不采纳")
 STATES = ("待审", "已审", "已退回")
+LEVELS = ("省级", "市级", "县级", "乡级")
+TEMPLATES = ("2021", "2019", "legacy")
 
 
-def _filters(year: int | None, region: str | None, agency: str | None, has_errors: bool) -> Filters:
-    return Filters(year=year, region=(region or "").strip() or None, agency=(agency or "").strip() or None,
-                   has_errors=has_errors)
+def _blank(text: str | None) -> str | None:
+    return (text or "").strip() or None
 
 
-def _listing(request: Request, filters: Filters, page: int) -> dict[str, Any]:
+@dataclass
+class ListQuery:
+    """The list's filters as the page and the API take them (``level`` is the agency's 省级/市级/县级)."""
+
+    year: int | None = None
+    region: str | None = None
+    agency: str | None = None
+    level: str | None = None
+    template: str | None = None
+    rule: str | None = None
+    has_errors: bool = False
+
+    def filters(self) -> Filters:
+        return Filters(year=self.year, region=_blank(self.region), agency=_blank(self.agency),
+                       template=_blank(self.template), rule=_blank(self.rule), has_errors=self.has_errors)
+
+
+def _listing(request: Request, wanted: ListQuery, page: int) -> dict[str, Any]:
     page = max(page, 1)
     with store_of(request).engine.connect() as conn:
         try:
-            query = select_reports(conn, filters)
+            query = select_reports(conn, wanted.filters())
         except StoreError as exc:
             raise WebError(404, str(exc)) from None
+        if _blank(wanted.level):
+            query = query.where(schema.agencies.c.level == _blank(wanted.level))
         total = conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
         rows = conn.execute(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
         ids = [r.id for r in rows]
@@ -63,19 +84,22 @@ def _empty_int(value: str | None) -> int | None:
 
 @router.get("/reports", response_class=HTMLResponse, include_in_schema=False)
 def reports_page(request: Request, year: str | None = None, region: str | None = None, agency: str | None = None,
+                 level: str | None = None, template: str | None = None, rule: str | None = None,
                  has_errors: bool = False, page: int = 1) -> Response:
     session = current(request)
-    filters = _filters(_empty_int(year), region, agency, has_errors)
-    listing = _listing(request, filters, page)
-    return render(request, "reports.html.j2", {"session": session, "filters": filters, **listing})
+    wanted = ListQuery(_empty_int(year), region, agency, level, template, rule, has_errors)
+    listing = _listing(request, wanted, page)
+    return render(request, "reports.html.j2", {"session": session, "filters": wanted, "levels": LEVELS,
+                                               "templates": TEMPLATES, **listing})
 
 
 @router.get("/api/reports")
 def reports_api(request: Request, year: YearQ = None, region: str | None = None, agency: str | None = None,
+                level: str | None = None, template: str | None = None, rule: str | None = None,
                 has_errors: bool = False, page: Annotated[int, Query(ge=1)] = 1) -> dict[str, Any]:
     """Stored current reports, filtered, 50 a page."""
     current(request)
-    return _listing(request, _filters(year, region, agency, has_errors), page)
+    return _listing(request, ListQuery(year, region, agency, level, template, rule, has_errors), page)
 
 
 def fingerprint(rule: str, keys: str, line: int | None) -> str:
