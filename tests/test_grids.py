@@ -56,3 +56,25 @@ def test_markdown_row_with_a_wide_label_reads_its_last_columns():
            ("natural_person", "business", "research", "social_org", "legal_service", "other_org", "total")]
     assert got == [2, 1, 0, 0, 0, 0, 3]
     assert next(c for c in report.cells if c.key == "requests.unable_not_held.research").inferred
+
+
+def test_a_row_that_lost_its_label_takes_the_one_place_the_template_leaves():
+    from conftest import parse
+
+    from builder import consistent_values, report_text
+    values = consistent_values()
+    text = report_text(values, row_text={"active.penalties": "|  | 7 |"})
+    report = parse(text)
+    assert report.values["active.penalties.decisions"] == 7
+    assert any("未印行名" in f.message and f.severity == "warning" for f in report.findings)
+
+
+def test_two_rows_without_labels_between_read_rows_are_not_placed():
+    from conftest import parse
+
+    from builder import consistent_values, report_text
+    values = consistent_values()
+    text = report_text(values, row_text={"active.penalties": "|  | 7 |", "active.coercive_measures": "|  | 2 |"})
+    report = parse(text)
+    assert report.values["active.penalties.decisions"] is None
+    assert report.values["active.coercive_measures.decisions"] is None

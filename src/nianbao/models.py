@@ -87,6 +87,7 @@ class Fact(_Model):
         "ambiguous_split",
         "low_confidence",
         "reading_order",
+        "label_lost",
     ]
     keys: list[str] = Field(default_factory=list)
     line: int | None = None

@@ -137,6 +137,10 @@ def cell_count(context: Context) -> Iterator[Finding]:
         names = "、".join(cell_name(template, k) for k in fact.keys[:4])
         yield this.finding(f"无法确定 {names} 的数值（有 {fact.detail.get('readings')} 种读法），已置空",
                            keys=fact.keys, line=fact.line, severity="warning")
+    for fact in _facts(context, "label_lost"):
+        yield this.finding(f"一行数字未印行名，按模板行序（前后两行之间只有这一行）归入“{fact.detail.get('label')}”，"
+                           "请核对",
+                           keys=fact.keys, line=fact.line, severity="warning")
     for fact in _facts(context, "reading_order"):
         yield this.finding(f"“{fact.detail.get('label')}”之后的数字（{fact.detail.get('raw')} …）不止一行，"
                            "文字与数字的顺序已打乱（如未保留版式的 PDF 转文字），无法确定哪些属于该行，已置空",

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from itertools import product
+from itertools import pairwise, product
 from math import prod
 
 from nianbao.extract.candidates import Candidate, Reading, Slot, readings
@@ -164,6 +164,8 @@ def _settle_rows(table: TableSpec, matcher: LabelMatcher, reads: list[RowRead], 
             keys_of[label.index] = [cell_key(label.row.key, c.key) for c in columns[label.block.label]]
         return keys_of[label.index]
 
+    reads, placed = _place_lost_labels(table, matcher, reads, columns)
+    result.facts.extend(placed)
     for position, read in enumerate(reads):
         for hit in read.hits:
             if hit.kind != "prefix" and (read.hit is None or hit.end <= read.hit.start):
@@ -215,6 +217,37 @@ def _settle_rows(table: TableSpec, matcher: LabelMatcher, reads: list[RowRead], 
     _settle(table, present, pending, result)
     _convert_units(table, columns, header, result)
     return result
+
+
+def _place_lost_labels(table: TableSpec, matcher: LabelMatcher, reads: list[RowRead],
+                       columns: dict[str, list[ColumnSpec]]) -> tuple[list[RowRead], list[Fact]]:
+    """A row printed whole on a line of its own but without its label (a PDF-to-markdown
+    extraction loses label cells) sits between two rows that were read: when the template has
+    exactly one row between those two and no optional row there, that is the row. Not for the
+    legacy table, whose indicator list changed from year to year."""
+    if table.optional_rows:
+        return reads, []
+    labeled = [i for i, read in enumerate(reads) if read.label is not None]
+    out = list(reads)
+    facts: list[Fact] = []
+    for before, after in pairwise(labeled):
+        if after - before != 2:
+            continue
+        lost = reads[before + 1]
+        low, high = reads[before].label, reads[after].label
+        assert low is not None and high is not None
+        between = matcher.labels[low.index + 1: high.index]
+        if lost.hits or len(between) != 1 or between[0].row.extra or between[0].row.unmapped:
+            continue
+        label = between[0]
+        printed = [t for t in lost.numbers if t.kind != "blank"]
+        if (len({t.line for t in lost.numbers}) != 1
+                or not 0 < len(printed) <= len(columns[label.block.label]) <= len(lost.numbers)):
+            continue  # not one whole row on one line
+        out[before + 1] = replace(lost, label=label, hit=Hit(label, 0, 0, "exact", ""))
+        facts.append(Fact(kind="label_lost", keys=[label.row.key], line=lost.numbers[0].line,
+                          detail={"label": label.row.label}))
+    return out, facts
 
 
 def _runs_on(reads: list[RowRead], position: int) -> bool:
