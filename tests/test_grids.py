@@ -59,9 +59,8 @@ def test_markdown_row_with_a_wide_label_reads_its_last_columns():
 
 
 def test_a_row_that_lost_its_label_takes_the_one_place_the_template_leaves():
-    from conftest import parse
-
     from builder import consistent_values, report_text
+    from conftest import parse
     values = consistent_values()
     text = report_text(values, row_text={"active.penalties": "|  | 7 |"})
     report = parse(text)
@@ -70,9 +69,8 @@ def test_a_row_that_lost_its_label_takes_the_one_place_the_template_leaves():
 
 
 def test_two_rows_without_labels_between_read_rows_are_not_placed():
-    from conftest import parse
-
     from builder import consistent_values, report_text
+    from conftest import parse
     values = consistent_values()
     text = report_text(values, row_text={"active.penalties": "|  | 7 |", "active.coercive_measures": "|  | 2 |"})
     report = parse(text)
