@@ -323,3 +323,13 @@ def test_users_add_command(tmp_path: Path) -> None:
     assert short.exit_code == 2 and "至少 8 个字符" in short.output
     client = TestClient(create_app(Settings(db=db, upload_dir=tmp_path / "up")))
     login(client, "张三", "long enough pw")
+
+
+def test_serve_refuses_an_unusable_store_in_one_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from nianbao.cli import app
+
+    result = CliRunner().invoke(app, ["serve", "--db", str(tmp_path / "missing" / "x.db")])
+    assert result.exit_code == 2
+    assert result.output.strip().count("\n") == 0 and "数据库所在文件夹不存在" in result.output
