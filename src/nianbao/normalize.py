@@ -172,3 +172,13 @@ def safe_name(name: str) -> str:
     """A file name as it may be shown and written (JSON, HTML, XLSX): see ``safe_text``; a
     newline or tab in a name is escaped too, so a name is always one line."""
     return safe_text(name).replace("\n", "\\n").replace("\t", "\\t")
+
+
+def dice(a: str, b: str) -> float:
+    """Similarity of two short texts by their character bigrams (1.0 the same, 0.0 nothing shared):
+    enough to match a misprinted title (行政法复议) with the template's."""
+    pairs_a = {a[i:i + 2] for i in range(len(a) - 1)}
+    pairs_b = {b[i:i + 2] for i in range(len(b) - 1)}
+    if not pairs_a or not pairs_b:
+        return 0.0
+    return 2 * len(pairs_a & pairs_b) / (len(pairs_a) + len(pairs_b))

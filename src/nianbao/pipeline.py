@@ -19,7 +19,7 @@ from nianbao.layout.reflow import reflow
 from nianbao.layout.sections import find_sections, strip_enumerator
 from nianbao.layout.tokens import Token, line_tokens
 from nianbao.models import Cell, Fact, Report, Section
-from nianbao.normalize import BLANK_MARKS, norm_label, squeeze, to_plain
+from nianbao.normalize import BLANK_MARKS, dice, norm_label, squeeze, to_plain
 from nianbao.templates import TableSpec, Template, all_templates, load_template
 
 _REPORT_WORDS = ("信息公开", "政务公开")
@@ -149,17 +149,11 @@ def _section_scores(norm: str, template_id: str) -> tuple[tuple[str, float], ...
             elif len(norm) >= 4 and (norm in target or target in norm):
                 score = 0.9
             else:
-                score = _dice(norm, target)
+                score = dice(norm, target)
             scores.append((spec.number, score))
     return tuple(scores)
 
 
-def _dice(a: str, b: str) -> float:
-    pairs_a = {a[i:i + 2] for i in range(len(a) - 1)}
-    pairs_b = {b[i:i + 2] for i in range(len(b) - 1)}
-    if not pairs_a or not pairs_b:
-        return 0.0
-    return 2 * len(pairs_a & pairs_b) / (len(pairs_a) + len(pairs_b))
 
 
 def _table_lines(table: TableSpec, lines: list[Line], sections: list[Section],

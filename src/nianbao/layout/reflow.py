@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from nianbao.layout.lines import CHROME_MARKERS, Line, is_chrome
-from nianbao.normalize import UNITS, clean_text
+from nianbao.normalize import UNITS, clean_text, dice
 from nianbao.templates import all_templates
 
 LONG_LINE = 300  # a line this long may be a run-together page
@@ -132,7 +132,7 @@ def _title_end(text: str, start: int, anchors: _Anchors) -> int | None:
         for size in range(len(title) - 2, len(title) + 3):
             if size > len(squeezed):
                 break
-            score = _dice(squeezed[:size], title)
+            score = dice(squeezed[:size], title)
             if score >= 0.8 and (best is None or score > best[0]):
                 best = (score, size)
     return start + offsets[best[1] - 1] + 1 if best else None
@@ -234,12 +234,6 @@ def _squeeze(text: str) -> tuple[str, list[int]]:
     return "".join(chars), offsets
 
 
-def _dice(a: str, b: str) -> float:
-    pairs_a = {a[i:i + 2] for i in range(len(a) - 1)}
-    pairs_b = {b[i:i + 2] for i in range(len(b) - 1)}
-    if not pairs_a or not pairs_b:
-        return 0.0
-    return 2 * len(pairs_a & pairs_b) / (len(pairs_a) + len(pairs_b))
 
 
 @cache
