@@ -5,7 +5,16 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from nianbao.models import Cell
 from nianbao.templates import Template, cell_key, load_template
+
+# Said of a finding that rests on a value the parser inferred from the identities or cut out of a
+# glued run: the defect may be the parser's, so such a finding is at most a warning.
+DOUBT_NOTE = "（表中该数为推算或拆分所得，可能是解析误差）"
+
+
+def doubted(cell: Cell | None) -> bool:
+    return cell is not None and (cell.inferred or cell.split)
 
 
 @cache

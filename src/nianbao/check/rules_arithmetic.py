@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 
-from nianbao.check.labels import cell_name, column_name, row_name
+from nianbao.check.labels import cell_name, column_name, doubted, row_name
 from nianbao.check.registry import Context, rule, this_rule
 from nianbao.extract.solve import Identity, known
 from nianbao.models import Finding
@@ -34,7 +34,7 @@ def identity_findings(context: Context, rule_id: str, describe: Describe) -> Ite
         if left == right:
             continue
         message = describe(identity, left, right)
-        doubtful = [k for k in identity.keys if k in cells and (cells[k].inferred or cells[k].split)]
+        doubtful = [k for k in identity.keys if doubted(cells.get(k))]
         severity = this.severity
         if doubtful:
             names = "、".join(cell_name(template, k) for k in doubtful)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
-from nianbao.check.labels import cell_name
+from nianbao.check.labels import DOUBT_NOTE, cell_name, doubted
 from nianbao.check.registry import Context, pair_rule, rule, this_rule
 from nianbao.models import Finding, Report
 from nianbao.templates import load_template
@@ -26,7 +26,7 @@ def _pairs(values: dict[str, int | float | None]) -> Iterator[tuple[str, Decimal
 
 
 def _doubted(report: Report, keys: list[str]) -> bool:
-    return any(c.key in keys and (c.inferred or c.split) for c in report.cells)
+    return any(doubted(c) for c in report.cells if c.key in keys)
 
 
 @rule("legacy.cumulative_bound", "error", "统计表：累计数小于本年数",
@@ -41,11 +41,11 @@ def cumulative_bound(context: Context) -> Iterator[Finding]:
         if cumulative >= year:
             continue
         keys = [key, key + SUFFIX]
-        doubted = _doubted(report, keys)
+        uncertain = _doubted(report, keys)
         cell = context.cells.get(key)
         yield this.finding(f"{cell_name(context.template, key)}累计 {cumulative:f} 小于本年 {year:f}"
-                           + ("（表中该数为推算或拆分所得，可能是解析误差）" if doubted else ""),
-                           keys=keys, line=cell.line if cell else None, severity="warning" if doubted else None)
+                           + (DOUBT_NOTE if uncertain else ""),
+                           keys=keys, line=cell.line if cell else None, severity="warning" if uncertain else None)
 
 
 @pair_rule("continuity.cumulative", "warning", "统计表：累计数与上年累计数不衔接",
@@ -64,7 +64,7 @@ def cumulative_continuity(report: Report, previous: Report) -> Iterator[Finding]
         if cumulative == expected:
             continue
         keys = [key + SUFFIX, key]
-        note = "（表中该数为推算或拆分所得，可能是解析误差）" if _doubted(report, keys) else ""
+        note = DOUBT_NOTE if _doubted(report, keys) else ""
         line = next((c.line for c in report.cells if c.key == key + SUFFIX), None)
         yield this.finding(
             f"{cell_name(template, key)}累计 {cumulative:f} ≠ {previous.meta.year} 年累计 {Decimal(str(before)):f}"

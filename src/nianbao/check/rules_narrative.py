@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from functools import cache
 
+from nianbao.check.labels import DOUBT_NOTE, doubted
 from nianbao.check.phrasings import Measure, Phrasings, families, load_phrasings
 from nianbao.check.prose import Statement, read_statements
 from nianbao.check.registry import Context, rule, this_rule
@@ -34,10 +35,7 @@ def _reading_value(context: Context, keys: tuple[str, ...]) -> Decimal | None:
 
 
 def _doubt(context: Context, keys: list[str]) -> str:
-    cells = [context.cells.get(k) for k in keys]
-    if any(c is not None and (c.inferred or c.split) for c in cells):
-        return "（表中该数为推算或拆分所得，可能是解析误差）"
-    return ""
+    return DOUBT_NOTE if any(doubted(context.cells.get(k)) for k in keys) else ""
 
 
 def _readings(context: Context, measure: Measure, suffix: str = "") -> list[tuple[str, Decimal, list[str]]]:
