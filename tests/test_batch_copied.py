@@ -41,3 +41,24 @@ def test_lsh_finds_what_every_pair_finds(tmp_path: Path) -> None:
     assert len(expected) >= 10  # both sides of each planted copy
     got = {(r.source.path, f.message.rsplit("（", 1)[1].rstrip("）")) for r, f in copied_across_agencies(reports)}
     assert got == expected
+
+
+def test_the_digest_estimate_keeps_every_pair_at_the_threshold() -> None:
+    """The store skips a candidate whose MinHash estimate is under ESTIMATE_FLOOR without decoding
+    it: pairs at the 0.80 threshold must always estimate above the floor, far pairs below it."""
+    from nianbao.check.across import ESTIMATE_FLOOR, _signature, estimated_similarity
+
+    ordered = [f"片段{i:04d}" for i in range(400)]
+    base = set(ordered)
+    for shift in range(20):
+        # 40 dropped and 44 added: 360 shared of 444 distinct, Jaccard 0.81
+        dropped = set(ordered[shift * 10: shift * 10 + 40])
+        other = (base - dropped) | {f"另{shift}_{i}" for i in range(44)}
+        exact = len(base & other) / len(base | other)
+        assert 0.78 <= exact <= 0.82
+        estimate = estimated_similarity(_signature(base).digest, _signature(other).digest)
+        assert estimate >= ESTIMATE_FLOOR, (shift, exact, estimate)
+    far = {f"别处{i:04d}" for i in range(200)} | set(ordered[:60])
+    assert estimated_similarity(_signature(base).digest, _signature(far).digest) < ESTIMATE_FLOOR
+    assert estimated_similarity(_signature(base).digest, _signature(base).digest) == 1.0
+    assert estimated_similarity(b"", _signature(base).digest) == 0.0

@@ -13,7 +13,14 @@ from functools import cache
 
 import sqlalchemy as sa
 
-from nianbao.check.across import COPIED_ACROSS, copied_across_finding, cross_similarity, two_reports_finding
+from nianbao.check.across import (
+    COPIED_ACROSS,
+    ESTIMATE_FLOOR,
+    copied_across_finding,
+    cross_similarity,
+    estimated_similarity,
+    two_reports_finding,
+)
 from nianbao.check.registry import RULES, merge_repeats
 from nianbao.models import Finding, Report
 from nianbao.store import schema
@@ -145,13 +152,19 @@ def _copied_across(conn: sa.Connection, report_id: int, report: Report, agency_i
     if not mine:
         return set()
     match = sa.or_(*(sa.and_(bands.c.band == band, bands.c.hash == value) for band, value in mine))
-    candidates = conn.execute(
-        sa.select(bands.c.report_id).distinct().join(R, R.c.id == bands.c.report_id)
-        .where(match, R.c.current, R.c.agency_id != agency_id, R.c.year.between(year - 1, year + 1))
-        .order_by(bands.c.report_id)).scalars().all()
+    candidates = sa.select(bands.c.report_id).distinct().join(R, R.c.id == bands.c.report_id).where(
+        match, R.c.current, R.c.agency_id != agency_id, R.c.year.between(year - 1, year + 1)).subquery()
+    rows = conn.execute(sa.select(R.c.id, R.c.signature).where(R.c.id.in_(sa.select(candidates.c.report_id)))
+                        .order_by(R.c.id)).all()
+    digest = conn.execute(sa.select(R.c.signature).where(R.c.id == report_id)).scalar_one() or b""
     touched = set()
     rule = "corpus.copied_text"
-    for other_id in candidates:
+    for other_id, other_digest in rows:
+        # Shared prose gives a report hundreds of band-sharing candidates in a large store;
+        # the digest estimate drops the ones far from the threshold without decoding them,
+        # so the cost per report stays flat as the store grows.
+        if estimated_similarity(digest, other_digest or b"") < ESTIMATE_FLOOR:
+            continue
         other = rules.load(other_id)
         score = cross_similarity(report, other)
         if score is None or score < COPIED_ACROSS:
