@@ -36,6 +36,7 @@ class Settings:
     secure_cookies: bool = False  # set behind HTTPS
     login_attempts: int = 5
     login_window: float = 300.0
+    letter_template: Path | None = None  # the office's own 审核意见 wording (default: bundled)
 
 
 class WebError(Exception):
