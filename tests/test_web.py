@@ -333,3 +333,15 @@ def test_serve_refuses_an_unusable_store_in_one_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["serve", "--db", str(tmp_path / "missing" / "x.db")])
     assert result.exit_code == 2
     assert result.output.strip().count("\n") == 0 and "数据库所在文件夹不存在" in result.output
+
+
+def test_serve_refuses_a_broken_letter_template_in_one_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from nianbao.cli import app
+
+    broken = tmp_path / "letter.toml"
+    broken.write_text('title = "关于{agency}的审核意见"\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["serve", "--db", str(tmp_path / "x.db"), "--letter-template", str(broken)])
+    assert result.exit_code == 2
+    assert result.output.strip().count("\n") == 0 and "缺少文字项" in result.output and "letter.toml" in result.output

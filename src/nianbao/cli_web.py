@@ -63,16 +63,22 @@ def serve(
                                                  "(default: beside the SQLite file).")] = None,
     secure_cookies: Annotated[bool, typer.Option("--secure-cookies", help="Mark cookies Secure (behind HTTPS).")
                               ] = False,
+    letter_template: Annotated[Path | None, typer.Option(
+        "--letter-template", help="The office's own 审核意见 wording (a copy of the bundled letter_template.toml).")
+    ] = None,
 ) -> None:
     """The reviewer's desk: a web app over the store (reports, findings, review, upload)."""
     import uvicorn
 
     from nianbao.store.db import StoreError
     from nianbao.web import Settings, create_app
+    from nianbao.web.letter import LetterError, load_template
 
     try:
-        app = create_app(Settings(db=db, upload_dir=uploads, secure_cookies=secure_cookies))
-    except StoreError as exc:
+        load_template(letter_template)  # a broken template is one line now, not a 500 at the first letter
+        app = create_app(Settings(db=db, upload_dir=uploads, secure_cookies=secure_cookies,
+                                  letter_template=letter_template))
+    except (StoreError, LetterError) as exc:
         _fail(str(exc))
     typer.echo(f"审核台已启动：http://{host}:{port}/ （按 Ctrl+C 停止）")
     uvicorn.run(app, host=host, port=port, log_level="warning")
