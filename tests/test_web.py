@@ -293,12 +293,12 @@ def test_upload_refuses_traversal_bombs_and_oversized(db: str, tmp_path: Path) -
 
 def test_errors_never_show_a_stack_trace(client: TestClient, monkeypatch: pytest.MonkeyPatch, db: str) -> None:
     login(client)
-    from nianbao.web import routes_reports
+    from nianbao.web import routes_review
 
     def boom(*args: object) -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(routes_reports, "stored_report", boom)
+    monkeypatch.setattr(routes_review, "stored_report", boom)
     report_id = _report_ids(db)["bad.txt"]
     api = client.get(f"/api/reports/{report_id}")
     assert api.status_code == 500 and api.json() == {"error": {"status": 500, "message": "服务器内部错误"}}

@@ -16,7 +16,7 @@ from nianbao.store.ingest import ingest
 from nianbao.web import Settings, create_app
 from nianbao.web.accounts import add_user
 from nianbao.web.letter import DEFAULT_TEMPLATE, LetterError, clean, fingerprint, load_template
-from nianbao.web.routes_reports import fingerprint as review_fingerprint
+from nianbao.web.routes_review import fingerprint as review_fingerprint
 from test_web import PASSWORD, login
 
 INJECTION = "<script>alert('x')</script>"

@@ -121,7 +121,7 @@ def _upload_dir(settings: Settings, store: Store) -> Path:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The app over the store ``settings.db`` (opened and migrated now; raises StoreError)."""
-    from nianbao.web import routes_insight, routes_letters, routes_pages, routes_reports, routes_upload
+    from nianbao.web import routes_insight, routes_letters, routes_pages, routes_reports, routes_review, routes_upload
 
     settings = settings or Settings()
     app = FastAPI(title="nianbao 审核台", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
@@ -155,6 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(routes_pages.router)
     app.include_router(routes_reports.router)
+    app.include_router(routes_review.router)
     app.include_router(routes_upload.router)
     app.include_router(routes_letters.router)
     app.include_router(routes_insight.router)

@@ -131,7 +131,7 @@ def _fill(text: str, values: dict[str, str]) -> str:
 
 
 def fingerprint(rule: str, keys: str, line: int | None) -> str:
-    """The review mark's key; the same form as ``routes_reports.fingerprint`` (kept in step by a test)."""
+    """The review mark's key; the same form as ``routes_review.fingerprint`` (kept in step by a test)."""
     return f"{rule}|{keys}|{'' if line is None else line}"
 
 
