@@ -47,3 +47,34 @@ report_reviews = sa.Table(
 )
 
 TABLES = [users, sessions, finding_reviews, report_reviews]
+
+# Background uploads (migration 3). A job is one upload request; its files are the report files
+# it holds (a zip's members one by one), each saved under the upload folder before the request
+# returns, then ingested one at a time by the server's upload runner. Counts are not stored: they
+# are grouped from the files, so they can never disagree with them.
+upload_jobs = sa.Table(
+    "upload_jobs", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("web_users.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("state", sa.Text, nullable=False, index=True),  # 待处理 | 处理中 | 已完成
+    sa.Column("total", sa.Integer, nullable=False),  # file rows
+    sa.Column("created_at", sa.Text, nullable=False),
+    sa.Column("started_at", sa.Text),
+    sa.Column("finished_at", sa.Text),
+)
+
+upload_job_files = sa.Table(
+    "upload_job_files", metadata,
+    sa.Column("job_id", sa.Integer, sa.ForeignKey("upload_jobs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True),  # order within the job, from 1
+    sa.Column("name", sa.Text, nullable=False),  # as shown: the uploaded name, or zip/member
+    sa.Column("path", sa.Text),  # the saved copy (none when refused before saving)
+    sa.Column("sha256", sa.Text),
+    sa.Column("state", sa.Text, nullable=False),  # 待处理 | 处理中 | 已入库 | 已在库中 | 失败
+    sa.Column("message", sa.Text),  # the result line, or the one-line reason
+    sa.Column("report_id", sa.Integer, sa.ForeignKey("reports.id", ondelete="SET NULL")),
+    sa.Column("finished_at", sa.Text),
+    sa.Index("ix_upload_job_files_state", "state", "job_id", "seq"),  # the runner's next pending file
+)
+
+JOB_TABLES = [upload_jobs, upload_job_files]

@@ -33,9 +33,25 @@ def _v2(conn: sa.Connection) -> None:
     schema.metadata.create_all(conn, tables=app_schema.TABLES)
 
 
+def _v3(conn: sa.Connection) -> None:
+    """The web app's background upload jobs and their files."""
+    from nianbao.store import app_schema
+
+    schema.metadata.create_all(conn, tables=app_schema.JOB_TABLES)
+
+
+def _v4(conn: sa.Connection) -> None:
+    """Indexes the reports list sorts and pages by (keyset paging over 100,000 reports)."""
+    from nianbao.store import indexes
+
+    indexes.create_list_indexes(conn)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "reports, values, findings, agencies, prose index, failures", _v1),
     (2, "web app: users, sessions, finding reviews, report review states", _v2),
+    (3, "web app: background upload jobs and their files", _v3),
+    (4, "indexes for the reports list: sorting and keyset paging", _v4),
 ]
 
 

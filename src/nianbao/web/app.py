@@ -18,6 +18,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 from nianbao.store.db import Store, open_store
 from nianbao.web.accounts import LoginLimiter, Session, same_token, session_of
+from nianbao.web.job_runner import UploadRunner, lifespan
 from nianbao.web.uploads import Limits
 
 HERE = Path(__file__).parent
@@ -124,10 +125,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from nianbao.web import routes_insight, routes_letters, routes_pages, routes_reports, routes_review, routes_upload
 
     settings = settings or Settings()
-    app = FastAPI(title="nianbao 审核台", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
+    app = FastAPI(title="nianbao 审核台", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
+                  lifespan=lifespan)
     app.state.settings = settings
     app.state.store = open_store(settings.db)
     app.state.upload_dir = _upload_dir(settings, app.state.store)
+    app.state.upload_runner = UploadRunner(app.state.store)  # started and stopped by the lifespan
     app.state.limiter = LoginLimiter(settings.login_attempts, settings.login_window)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined)
