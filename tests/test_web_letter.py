@@ -157,3 +157,33 @@ def test_control_characters_are_stripped_and_fingerprints_agree() -> None:
     assert clean("a\x00b\x1bc\nd\ufffe") == "abc\nd"
     assert fingerprint("r", "a,b", 3) == review_fingerprint("r", "a,b", 3)
     assert fingerprint("r", "", None) == review_fingerprint("r", "", None)
+
+
+def _pdf_text(content: bytes) -> str:
+    import pdfplumber
+
+    with pdfplumber.open(io.BytesIO(content)) as pdf:
+        return "\n".join(page.extract_text() or "" for page in pdf.pages)
+
+
+def test_the_pdf_letter_carries_the_confirmed_finding(db: str, tmp_path: Path) -> None:
+    client = _client(db, tmp_path)
+    report_id, confirmed, rejected = _review(client, login(client))
+    response = client.get(f"/reports/{report_id}/letter.pdf")
+    assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+    disposition = response.headers["content-disposition"]
+    assert disposition.startswith(f'attachment; filename="letter-{report_id}.pdf"')
+    assert unquote(disposition.split("filename*=UTF-8''")[1]) == "审核意见-青川县示范局-2023.pdf"
+    text = "".join(_pdf_text(response.content).split())  # lines wrap anywhere in CJK text
+    assert "".join(confirmed["message"].split()) in text
+    assert "请核对总计栏" + INJECTION.replace(" ", "") in text  # escaped for reportlab, shown literally
+    assert "".join(rejected["message"].split()) not in text and "属正常" not in text
+    assert "关于《青川县示范局2023年政府信息公开工作年度报告》的审核意见" in text
+    assert client.get("/reports/999/letter.pdf").status_code == 404
+
+
+def test_the_pdf_letter_needs_sign_in(db: str, tmp_path: Path) -> None:
+    client = _client(db, tmp_path)
+    page = client.get("/reports/1/letter.pdf", follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"] == "/login"

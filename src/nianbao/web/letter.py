@@ -202,7 +202,48 @@ def letter_docx(letter: Letter, template: LetterTemplate) -> bytes:
     return out.getvalue()
 
 
-def letter_filename(letter: Letter) -> str:
+def letter_pdf(letter: Letter, template: LetterTemplate) -> bytes:
+    """The letter as PDF bytes, laid out as the DOCX (reportlab, no office suite): an embedded CJK
+    TrueType font when the system has one, else STSong-Light, as ``nianbao render`` picks it."""
+    from html import escape
+
+    from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+
+    from nianbao.render.writers import _pdf_font
+
+    font = _pdf_font(pdfmetrics, UnicodeCIDFont)
+    body = ParagraphStyle("body", fontName=font, fontSize=11, leading=18, wordWrap="CJK", spaceAfter=4)
+    indented = ParagraphStyle("indented", parent=body, leftIndent=22)
+    title = ParagraphStyle("title", parent=body, fontSize=15, leading=22, alignment=TA_CENTER, spaceAfter=14)
+    right = ParagraphStyle("right", parent=body, alignment=TA_RIGHT)
+
+    def para(text: str, style: ParagraphStyle) -> Paragraph:
+        # Paragraph reads a mini-markup: report text is escaped so it stays text; line breaks kept.
+        return Paragraph(escape(text).replace("\n", "<br/>"), style)
+
+    story: list[Any] = [para(letter.title, title), para(letter.salutation, body), para(letter.opening, body)]
+    for number, finding in enumerate(letter.findings, 1):
+        severity = f"【{finding.severity}】" if finding.severity else ""
+        story.append(para(f"{number}. {severity}{finding.message}", body))
+        if finding.place:
+            story.append(para(f"{template.place_label}：{finding.place}", indented))
+        if finding.comment:
+            story.append(para(f"{template.comment_label}：{finding.comment}", indented))
+    story += [para(letter.closing, body), Spacer(1, 18), para(letter.office, right), para(letter.date, right)]
+    out = io.BytesIO()
+    document = SimpleDocTemplate(out, pagesize=A4, leftMargin=25 * mm, rightMargin=25 * mm, topMargin=25 * mm,
+                                 bottomMargin=25 * mm, title=letter.title, author=letter.office)
+    document.build(story)
+    return out.getvalue()
+
+
+def letter_filename(letter: Letter, suffix: str = ".docx") -> str:
     """The download's name, e.g. ``审核意见-某某局-2023.docx`` (no path separators)."""
     stem = "-".join(p for p in ("审核意见", letter.agency, "" if letter.year is None else str(letter.year)) if p)
-    return "".join("_" if ch in '/\\:*?"<>|' else ch for ch in stem) + ".docx"
+    return "".join("_" if ch in '/\\:*?"<>|' else ch for ch in stem) + suffix

@@ -1,15 +1,17 @@
-"""Dashboard, compare and exports from lists (issue #13).
+"""Dashboard, compare and exports from the list (issue #13): pages, JSON and downloads.
 
-Everything here reads through the store's own functions (``nianbao.store.export.export``,
-``queries.compare``, ``queries.summary``), the same the CLI's ``export``, ``compare`` and
-``summary`` use; this module only turns their results into pages, JSON and downloads.
+The numbers come from library modules with no FastAPI in them (``dashboard``, ``comparison``,
+``exports``, ``dashboard_charts``), which read through the store's own functions; this module turns
+filters into their arguments and their results into pages, JSON and files.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from itertools import pairwise
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,21 +20,24 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.background import BackgroundTask
 
-from nianbao.check.labels import cell_name
-from nianbao.models import Number
 from nianbao.store import schema
 from nianbao.store.db import StoreError
-from nianbao.store.export import ExportFormat, export
-from nianbao.store.queries import Filters, compare, number, report_of, select_reports, summary, values_of
-from nianbao.templates import load_template, template_for_year
+from nianbao.store.export import ExportFormat
+from nianbao.web import dashboard_charts as charts
 from nianbao.web.app import WebError, current, render, store_of
+from nianbao.web.comparison import ComparisonError, across_years, side_by_side
+from nianbao.web.dashboard import as_dict, group_totals, top_rules
+from nianbao.web.exports import ExportError, bounded_ids, letters_zip, review_html, selection, write_table
+from nianbao.web.routes_letters import _template as letter_template
+from nianbao.web.routes_letters import content_disposition
+from nianbao.web.routes_reports import LEVELS, ListQuery
 
 router = APIRouter()
 MEDIA = {"csv": "text/csv; charset=utf-8",
-         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-TOP_RULES = 15
-RESULTS_GROUP = "三、本年度办理结果"  # the requests table's outcome rows, as the template groups them
-MAX_YEARS = 10
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+         "zip": "application/zip", "html": "text/html; charset=utf-8"}
+SVG = "image/svg+xml"
+YearQ = Annotated[int | None, Query(ge=1900, le=2200)]
 
 
 def _blank(text: str | None) -> str | None:
@@ -40,38 +45,59 @@ def _blank(text: str | None) -> str | None:
 
 
 def _year(value: str | None) -> int | None:
+    """A year from a form field: empty is none; anything but digits is a 400 in Chinese."""
     if value is None or not value.strip():
         return None
-    if not value.strip().isdigit():
-        raise WebError(400, f"年度“{value}”不是数字")
+    if not value.strip().isdigit() or not 1900 <= int(value) <= 2200:
+        raise WebError(400, f"年度“{value}”不是有效的年份")
     return int(value)
 
 
-def _filters(year: str | None, region: str | None, agency: str | None, level: str | None, template: str | None,
-             rule: str | None, has_errors: bool) -> Filters:
-    if _blank(level):
-        # The store's export selects by Filters, which has no level; exporting more than asked is worse than refusing.
-        raise WebError(400, "导出暂不支持按层级筛选，请清空“层级”后再导出")
-    return Filters(year=_year(year), region=_blank(region), agency=_blank(agency), template=_blank(template),
-                   rule=_blank(rule), has_errors=has_errors)
+def _wanted(year: str | None, region: str | None, agency: str | None, level: str | None, template: str | None,
+            rule: str | None, has_errors: bool) -> ListQuery:
+    """The list's filters, by keyword (the list's own ListQuery, so exports select what the list shows)."""
+    return ListQuery(year=_year(year), region=_blank(region), agency=_blank(agency), level=_blank(level),
+                     template=_blank(template), rule=_blank(rule), has_errors=has_errors)
 
 
-def _download(request: Request, filters: Filters, fmt: ExportFormat) -> Response:
-    handle, name = tempfile.mkstemp(prefix="nianbao-export-", suffix=f".{fmt}")
-    os.close(handle)  # export() rewrites the file; mkstemp only reserved a private, unique name
-    out = Path(name)
+@contextmanager
+def _connection(request: Request) -> Iterator[sa.Connection]:
+    """A store connection whose store and export errors become one-line answers."""
     try:
         with store_of(request).engine.connect() as conn:
-            export(conn, filters, fmt, out)
+            yield conn
     except StoreError as exc:
-        out.unlink(missing_ok=True)
         raise WebError(404, str(exc)) from None
+    except (ExportError, ComparisonError) as exc:
+        raise WebError(400, str(exc)) from None
+
+
+def _stem(wanted: ListQuery) -> str:
+    return "nianbao-export" + (f"-{wanted.year}" if wanted.year is not None else "")
+
+
+def _file(write: Callable[[Path], object], suffix: str, name: str, fallback: str) -> Response:
+    """Write to a private temporary file and send it (removed once sent, or on failure)."""
+    handle, temp = tempfile.mkstemp(prefix="nianbao-export-", suffix=suffix)
+    os.close(handle)  # the writer rewrites the file; mkstemp only reserved a private, unique name
+    out = Path(temp)
+    try:
+        write(out)
     except BaseException:
         out.unlink(missing_ok=True)
         raise
-    stem = "nianbao-export" + (f"-{filters.year}" if filters.year is not None else "")
-    return FileResponse(out, media_type=MEDIA[fmt], filename=f"{stem}.{fmt}",
-                        background=BackgroundTask(out.unlink, missing_ok=True))
+    return FileResponse(out, media_type=MEDIA[suffix.lstrip(".")], background=BackgroundTask(out.unlink,
+                                                                                              missing_ok=True),
+                        headers={"Content-Disposition": content_disposition(name, fallback)})
+
+
+def _table_download(request: Request, wanted: ListQuery, fmt: ExportFormat) -> Response:
+    def write(out: Path) -> None:
+        with _connection(request) as conn:
+            write_table(conn, selection(conn, wanted), fmt, out)
+
+    name = f"{_stem(wanted)}.{fmt}"
+    return _file(write, f".{fmt}", name, name)
 
 
 @router.get("/export.csv")
@@ -80,7 +106,7 @@ def export_csv(request: Request, year: str | None = None, region: str | None = N
                has_errors: bool = False) -> Response:
     """The reports the list's filters select, one row each, one column per key (UTF-8 CSV with a BOM)."""
     current(request)
-    return _download(request, _filters(year, region, agency, level, template, rule, has_errors), "csv")
+    return _table_download(request, _wanted(year, region, agency, level, template, rule, has_errors), "csv")
 
 
 @router.get("/export.xlsx")
@@ -89,39 +115,42 @@ def export_xlsx(request: Request, year: str | None = None, region: str | None = 
                 has_errors: bool = False) -> Response:
     """The same rows as /export.csv, as an Excel workbook with Chinese headers."""
     current(request)
-    return _download(request, _filters(year, region, agency, level, template, rule, has_errors), "xlsx")
+    return _table_download(request, _wanted(year, region, agency, level, template, rule, has_errors), "xlsx")
+
+
+@router.get("/export/review.html")
+def export_review(request: Request, year: str | None = None, region: str | None = None, agency: str | None = None,
+                  level: str | None = None, template: str | None = None, rule: str | None = None,
+                  has_errors: bool = False) -> Response:
+    """The review page ``nianbao check --html`` writes, for the list's reports (at most 2,000), as a file."""
+    current(request)
+    wanted = _wanted(year, region, agency, level, template, rule, has_errors)
+    with _connection(request) as conn:
+        page = review_html(conn, bounded_ids(conn, selection(conn, wanted)))
+    return Response(page, media_type=MEDIA["html"],
+                    headers={"Content-Disposition": content_disposition(f"审核页面-{_stem(wanted)}.html",
+                                                                        f"review-{_stem(wanted)}.html")})
+
+
+@router.get("/export/letters.zip")
+def export_letters(request: Request, year: str | None = None, region: str | None = None, agency: str | None = None,
+                   level: str | None = None, template: str | None = None, rule: str | None = None,
+                   has_errors: bool = False) -> Response:
+    """One 审核意见 DOCX per report of the list (at most 2,000), with its 确认 findings, in one zip."""
+    current(request)
+    wanted = _wanted(year, region, agency, level, template, rule, has_errors)
+    wording = letter_template(request)
+    with _connection(request) as conn:
+        ids = bounded_ids(conn, selection(conn, wanted))
+
+    def write(out: Path) -> None:
+        with _connection(request) as conn:
+            letters_zip(conn, ids, wording, out)
+
+    return _file(write, ".zip", f"审核意见-{_stem(wanted)}.zip", f"letters-{_stem(wanted)}.zip")
 
 
 # ---- compare -------------------------------------------------------------------------------------------------
-
-
-def _comparison(request: Request, agency: str, years: list[int]) -> dict[str, Any]:
-    chosen = sorted(set(years))
-    if len(chosen) < 2:
-        raise WebError(400, "请至少选择两个不同的年度")
-    if len(chosen) > MAX_YEARS:
-        raise WebError(400, f"一次最多对比 {MAX_YEARS} 个年度")
-    with store_of(request).engine.connect() as conn:
-        try:
-            ids = [report_of(conn, agency, y) for y in chosen]
-        except StoreError as exc:
-            raise WebError(404, str(exc)) from None
-        values = [values_of(conn, i) for i in ids]
-        name = conn.execute(sa.select(schema.agencies.c.name).join(
-            schema.reports, schema.reports.c.agency_id == schema.agencies.c.id)
-            .where(schema.reports.c.id == ids[-1])).scalar()
-    steps = [compare(before, after) for before, after in pairwise(values)]
-    keys = [c.key for c in compare(values[0], values[-1])]
-    for step in steps:  # a key only a middle year states
-        keys += [c.key for c in step if c.key not in keys]
-    by_step = [{c.key: c for c in step} for step in steps]
-    template = load_template(template_for_year(chosen[-1]))
-    rows = []
-    for key in keys:
-        changes = [{"change": s[key].delta, "percent": s[key].percent} for s in by_step]
-        rows.append({"key": key, "label": cell_name(template, key), "values": [v.get(key) for v in values],
-                     "changes": changes, "changed": len({v.get(key) for v in values}) > 1})
-    return {"agency": name or agency, "years": chosen, "report_ids": ids, "rows": rows}
 
 
 def _agency_names(request: Request) -> list[str]:
@@ -131,96 +160,131 @@ def _agency_names(request: Request) -> list[str]:
                                              .order_by(A.c.name).limit(2000)).scalars()]
 
 
+def _comparison(request: Request, agency: str | None, years: list[int], agencies: list[str], year: int | None,
+                changed: bool) -> dict[str, Any] | None:
+    """Side by side when two or more agencies are named (in ``year``), else one agency across ``years``."""
+    named = [a for a in (_blank(a) for a in agencies) if a]
+    if len(named) < 2 and not _blank(agency):
+        if named:
+            raise WebError(400, "请至少选择两个机关")
+        return None
+    with _connection(request) as conn:
+        if len(named) >= 2:
+            if year is None:
+                raise WebError(400, "请选择对比的年度")
+            result = side_by_side(conn, named, year)
+        else:
+            result = across_years(conn, str(_blank(agency)), years)
+    if changed:
+        result["rows"] = [r for r in result["rows"] if r["changed"]]
+    return result
+
+
 @router.get("/compare", response_class=HTMLResponse, include_in_schema=False)
 def compare_page(request: Request, agency: str | None = None, years: Annotated[list[str] | None, Query()] = None,
+                 agencies: Annotated[list[str] | None, Query()] = None, year: str | None = None,
                  changed: bool = False) -> Response:
     session = current(request)
     picked = [y for y in (_year(v) for v in years or []) if y is not None]
-    wanted = _blank(agency)
-    result = _comparison(request, wanted, picked) if wanted else None
-    if result is not None and changed:
-        result["rows"] = [r for r in result["rows"] if r["changed"]]
+    one_year = _year(year)
+    result = _comparison(request, agency, picked, agencies or [], one_year, changed)
     return render(request, "compare.html.j2", {"session": session, "agency": agency or "", "years": picked,
-                                               "changed": changed, "result": result,
+                                               "agencies_picked": [a for a in agencies or [] if a.strip()],
+                                               "year": one_year, "changed": changed, "result": result,
                                                "agencies": _agency_names(request)})
 
 
 @router.get("/api/compare")
-def compare_api(request: Request, agency: str, years: Annotated[list[int], Query(ge=1900, le=2200)],
+def compare_api(request: Request, agency: str | None = None,
+                years: Annotated[list[int] | None, Query()] = None,
+                agencies: Annotated[list[str] | None, Query()] = None, year: YearQ = None,
                 changed: bool = False) -> dict[str, Any]:
-    """One agency across years, cell by cell: each year's value and the change (and per cent) from the year before."""
+    """Cell by cell: ``agency`` + ``years`` (one agency across years, each change from the year before), or
+    ``agencies`` (two or more) + ``year`` (side by side, each change from the first agency)."""
     current(request)
-    result = _comparison(request, agency.strip(), years)
-    if changed:
-        result["rows"] = [r for r in result["rows"] if r["changed"]]
+    result = _comparison(request, agency, years or [], agencies or [], year, changed)
+    if result is None:
+        raise WebError(400, "请给出机关和年度（agency 与 years），或多个机关和一个年度（agencies 与 year）")
     return result
 
 
 # ---- dashboard -----------------------------------------------------------------------------------------------
 
 
-def _outcome_rows(template_id: str) -> list[tuple[str, list[str]]]:
-    """The outcome categories (予以公开, 部分公开, 不予公开 …) and the ``.total`` keys each sums, from the template."""
-    table = load_template(template_id).table("requests")
-    if table is None:
-        return []
-    categories: dict[str, list[str]] = {}
-    for _, row in table.rows():
-        groups = list(row.groups)
-        if row.extra or not groups or groups[0] != RESULTS_GROUP or row.key == "requests.total":
-            continue
-        categories.setdefault(groups[1] if len(groups) > 1 else row.label, []).append(f"{row.key}.total")
-    return list(categories.items())
+def _dashboard(conn: sa.Connection, wanted: ListQuery, parts: tuple[str, ...] = ("years", "regions", "rules")
+               ) -> dict[str, Any]:
+    """Totals by year, by region (in the chosen year, else the latest year selected), top findings."""
+    chosen = selection(conn, wanted).subquery()
+    out: dict[str, Any] = {}
+    if "years" in parts or "regions" in parts:
+        out["years"] = group_totals(conn, chosen, "year")
+    if "regions" in parts:
+        numeric = [int(g.name) for g in out["years"] if g.name.isdigit()]
+        region_year = wanted.year if wanted.year is not None else max(numeric, default=None)
+        regional = selection(conn, replace(wanted, year=region_year)).subquery()
+        out["region_year"] = region_year
+        out["regions"] = group_totals(conn, regional, "region") if region_year is not None else []
+    if "rules" in parts:
+        out["rules"] = top_rules(conn, chosen)
+    return out
 
 
-def _sum(values: dict[str, Number | None], keys: list[str]) -> Number | None:
-    """The sum over keys, None when any is unknown (a partial sum would be a wrong number)."""
-    parts = [values.get(k) for k in keys]
-    if any(p is None for p in parts):
-        return None
-    return number(sum(p for p in parts if p is not None))
-
-
-def _summary(request: Request, year: int | None, region: str | None) -> dict[str, Any]:
-    filters = Filters(year=year, region=_blank(region))
-    F = schema.findings
-    with store_of(request).engine.connect() as conn:
-        try:
-            groups = summary(conn, filters, "year")
-            chosen = select_reports(conn, filters).subquery()
-        except StoreError as exc:
-            raise WebError(404, str(exc)) from None
-        counts = conn.execute(sa.select(F.c.rule, F.c.severity, sa.func.count().label("n"),
-                                        sa.func.count(sa.distinct(F.c.report_id)).label("reports"))
-                              .join(chosen, chosen.c.id == F.c.report_id)
-                              .group_by(F.c.rule, F.c.severity).order_by(sa.desc("n"), F.c.rule)
-                              .limit(TOP_RULES)).all()
-    from nianbao.check import RULES
-
-    years = []
-    for g in sorted(groups, key=lambda g: (g.name, g.template)):
-        complete = g.complete()
-        new = complete.get("requests.new_received.total")
-        outcomes = [{"name": name, "value": _sum(complete, keys),
-                     "unknown": sum(g.unknown.get(k, 0) for k in keys) > 0} for name, keys in _outcome_rows(g.template)]
-        years.append({"year": g.name, "template": g.template, "reports": g.reports,
-                      "new_requests": new, "new_requests_unknown": bool(g.unknown.get("requests.new_received.total")),
-                      "outcomes": outcomes})
-    rules = [{"rule": r.rule, "title": RULES[r.rule].title if r.rule in RULES else None, "severity": r.severity,
-              "findings": r.n, "reports": r.reports} for r in counts]
-    return {"year": year, "region": _blank(region), "years": years, "rules": rules}
+def _filter_context(wanted: ListQuery) -> dict[str, Any]:
+    return {"year": wanted.year, "region": wanted.region, "agency": wanted.agency, "level": wanted.level,
+            "template": wanted.template, "rule": wanted.rule, "has_errors": wanted.has_errors}
 
 
 @router.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
-def dashboard_page(request: Request, year: str | None = None, region: str | None = None) -> Response:
+def dashboard_page(request: Request, year: str | None = None, region: str | None = None, agency: str | None = None,
+                   level: str | None = None, template: str | None = None, rule: str | None = None,
+                   has_errors: bool = False) -> Response:
     session = current(request)
-    return render(request, "dashboard.html.j2", {"session": session, "region": region or "",
-                                                 **_summary(request, _year(year), region)})
+    wanted = _wanted(year, region, agency, level, template, rule, has_errors)
+    with _connection(request) as conn:
+        data = _dashboard(conn, wanted)
+    query = {k: "true" if v is True else v for k, v in _filter_context(wanted).items() if v not in (None, "", False)}
+    return render(request, "dashboard.html.j2", {"session": session, "filters": _filter_context(wanted),
+                                                 "levels": LEVELS, "query": query, "charts": charts.CHARTS, **data})
 
 
 @router.get("/api/summary")
-def summary_api(request: Request, year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
-                region: str | None = None) -> dict[str, Any]:
-    """Totals by year and template: reports, new requests, the outcome mix; and the most frequent finding rules."""
+def summary_api(request: Request, year: YearQ = None, region: str | None = None, agency: str | None = None,
+                level: str | None = None, template: str | None = None, rule: str | None = None,
+                has_errors: bool = False) -> dict[str, Any]:
+    """What /dashboard shows: per year (and template) the reports, new requests, the outcome mix and the
+    appeal outcomes (each sum null with ``blank`` = reports that left it unknown); the same per region
+    for one year; the most frequent finding rules. Takes the list's filters."""
     current(request)
-    return _summary(request, year, region)
+    wanted = _wanted(None if year is None else str(year), region, agency, level, template, rule, has_errors)
+    with _connection(request) as conn:
+        data = _dashboard(conn, wanted)
+    return {"filters": _filter_context(wanted), "years": [as_dict(g) for g in data["years"]],
+            "region_year": data["region_year"], "regions": [as_dict(g) for g in data["regions"]],
+            "rules": data["rules"]}
+
+
+@router.get("/dashboard/charts/{name}.svg", include_in_schema=False)
+def dashboard_chart(request: Request, name: str, year: str | None = None, region: str | None = None,
+                    agency: str | None = None, level: str | None = None, template: str | None = None,
+                    rule: str | None = None, has_errors: bool = False) -> Response:
+    """One dashboard chart as SVG, for the same filters as the page."""
+    current(request)
+    if name not in charts.CHARTS:
+        raise WebError(404, f"没有名为“{name}”的图表")
+    wanted = _wanted(year, region, agency, level, template, rule, has_errors)
+    parts = {"regions": ("regions",), "rules": ("rules",)}.get(name, ("years",))
+    with _connection(request) as conn:
+        data = _dashboard(conn, wanted, parts)
+    return Response(charts.chart_svg(lambda props: _draw(name, data, props)), media_type=SVG)
+
+
+def _draw(name: str, data: dict[str, Any], props: Any) -> Any:
+    if name == "trend":
+        return charts.trend(data["years"], props)
+    if name == "outcomes":
+        return charts.outcomes(data["years"], props)
+    if name == "appeals":  # the latest year selected
+        return charts.appeals(data["years"][-1] if data["years"] else None, props)
+    if name == "regions":
+        return charts.regions(data["regions"], data["region_year"], props)
+    return charts.rules(data["rules"], props)

@@ -16,11 +16,13 @@ from nianbao.web.letter import (
     build_letter,
     letter_docx,
     letter_filename,
+    letter_pdf,
     load_template,
 )
 
 router = APIRouter()
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PDF_TYPE = "application/pdf"
 
 
 def _template(request: Request) -> LetterTemplate:
@@ -51,6 +53,16 @@ def letter_download(request: Request, report_id: int) -> Response:
     return Response(letter_docx(letter, template), media_type=DOCX_TYPE,
                     headers={"Content-Disposition": content_disposition(letter_filename(letter),
                                                                         f"letter-{report_id}.docx")})
+
+
+@router.get("/reports/{report_id}/letter.pdf", include_in_schema=False)
+def letter_pdf_download(request: Request, report_id: int) -> Response:
+    current(request)
+    template = _template(request)
+    letter = _letter(request, report_id, template)
+    return Response(letter_pdf(letter, template), media_type=PDF_TYPE,
+                    headers={"Content-Disposition": content_disposition(letter_filename(letter, ".pdf"),
+                                                                        f"letter-{report_id}.pdf")})
 
 
 @router.get("/api/reports/{report_id}/letter")

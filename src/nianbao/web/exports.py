@@ -1,0 +1,116 @@
+"""Exports of a list's selection: CSV/XLSX (the store's columns), the review page, the letters as a zip.
+
+A library (no FastAPI). Every export takes the list's own query (``selection``), so it holds exactly
+the reports the list shows, whatever the filter (level included, which the store's ``Filters`` lacks).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from nianbao.batch import BatchResult
+from nianbao.models import Number
+from nianbao.store import schema
+from nianbao.store.export import META, ExportFormat, _csv, _headers, _keys, _xlsx
+from nianbao.store.queries import number, select_reports, stored_report
+from nianbao.templates import TemplateId, all_templates
+from nianbao.web.letter import LetterTemplate, build_letter, letter_docx, letter_filename
+from nianbao.web.routes_reports import ListQuery
+
+V = schema.values
+MAX_DOCUMENTS = 2000  # the review page and the letters zip are built in the request: bounded
+
+
+class ExportError(Exception):
+    """An export that cannot be made as asked (one Chinese line)."""
+
+
+def selection(conn: sa.Connection, wanted: ListQuery) -> sa.Select[tuple[object, ...]]:
+    """The list's query for these filters: the store's ``select_reports`` plus the agency level,
+    as ``routes_reports._listing`` builds it (raises StoreError for an unknown agency)."""
+    query = select_reports(conn, wanted.filters())
+    level = (wanted.level or "").strip()
+    if level:
+        query = query.where(schema.agencies.c.level == level)
+    return query
+
+
+def _templates(conn: sa.Connection, query: sa.Select[tuple[object, ...]]) -> list[TemplateId]:
+    used = set(conn.execute(sa.select(query.subquery().c.template).distinct()).scalars())
+    return [t.id for t in all_templates() if t.id in used]
+
+
+def _report_rows(conn: sa.Connection, query: sa.Select[tuple[object, ...]]
+                 ) -> Iterator[tuple[Any, dict[str, Number | None]]]:
+    """Each selected report with its values, as the store's ``report_rows`` streams them (one query,
+    by report id; one report's values in memory at a time)."""
+    chosen = query.subquery()
+    meta = {row.id: row for row in conn.execute(sa.select(chosen))}
+    current: int | None = None
+    values: dict[str, Number | None] = {}
+    cells = (sa.select(V.c.report_id, V.c.key, V.c.value).join(chosen, chosen.c.id == V.c.report_id)
+             .order_by(V.c.report_id))
+    for row in conn.execute(cells.execution_options(yield_per=5000)):
+        if row.report_id != current:
+            if current is not None:
+                yield meta.pop(current), values
+            current, values = row.report_id, {}
+        values[row.key] = number(row.value)
+    if current is not None:
+        yield meta.pop(current), values
+    for row in meta.values():  # reports without stored values
+        yield row, {}
+
+
+def write_table(conn: sa.Connection, query: sa.Select[tuple[object, ...]], fmt: ExportFormat, out: Path) -> int:
+    """The selection as ``nianbao export`` writes it (same columns, Chinese headers, CSV with a BOM,
+    numbers as numbers, unknown cells empty); returns how many reports."""
+    templates = _templates(conn, query)
+    keys = _keys(templates)
+    headers = [h for _, h in META] + _headers(keys, templates)
+    rows = ([getattr(meta, name) for name, _ in META] + [values.get(k) for k in keys]
+            for meta, values in _report_rows(conn, query))
+    if fmt == "csv":
+        return _csv(out, headers, rows)
+    if fmt == "xlsx":
+        return _xlsx(out, headers, rows)
+    raise ExportError(f"不支持的导出格式：{fmt}")
+
+
+def bounded_ids(conn: sa.Connection, query: sa.Select[tuple[object, ...]], limit: int | None = None) -> list[int]:
+    """The selected report ids in list order; ExportError when there are none or more than ``limit``
+    (default MAX_DOCUMENTS)."""
+    limit = MAX_DOCUMENTS if limit is None else limit
+    ids = [int(i) for i in conn.execute(sa.select(query.subquery().c.id).limit(limit + 1)).scalars()]
+    if not ids:
+        raise ExportError("没有符合条件的报告，无可导出的内容")
+    if len(ids) > limit:
+        raise ExportError(f"符合条件的报告超过 {limit} 份，请缩小筛选范围后再导出")
+    return ids
+
+
+def review_html(conn: sa.Connection, ids: list[int]) -> str:
+    """The review page ``nianbao check --html`` writes, for these stored reports (from their stored
+    documents, with every finding the store holds, cross-report ones too)."""
+    from nianbao.review.html import review_page
+
+    return review_page(BatchResult([stored_report(conn, i) for i in ids], []))
+
+
+def letters_zip(conn: sa.Connection, ids: list[int], template: LetterTemplate, out: Path) -> int:
+    """One 审核意见 DOCX per report into the zip ``out`` (named ``{id}-审核意见-机关-年度.docx``, the id
+    keeping two reports of one agency apart); returns how many letters."""
+    count = 0
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for report_id in ids:
+            letter = build_letter(conn, report_id, template)
+            if letter is None:  # removed since the ids were read
+                continue
+            archive.writestr(f"{report_id}-{letter_filename(letter)}", letter_docx(letter, template))
+            count += 1
+    return count
