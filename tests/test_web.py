@@ -8,6 +8,7 @@ import re
 import zipfile
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -233,32 +234,61 @@ def _zip(members: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
+def _run_uploads(client: TestClient) -> int:
+    """Work the app's upload queue in this thread (the client runs no lifespan, so no runner thread)."""
+    from fastapi import FastAPI
+
+    from nianbao.web.job_runner import UploadRunner
+
+    app = client.app
+    assert isinstance(app, FastAPI)
+    runner = app.state.upload_runner
+    assert isinstance(runner, UploadRunner)
+    return runner.run_until_idle()
+
+
+def _job_files(client: TestClient, response: httpx.Response) -> dict[str, dict[str, object]]:
+    """Run the upload job queued by ``response`` (202) in this thread; its files by name."""
+    assert response.status_code == 202, response.text
+    _run_uploads(client)
+    job = client.get(f"/api/uploads/{response.json()['job']}").json()
+    assert job["state"] == "已完成"
+    return {f["name"]: f for f in job["files"]}
+
+
 def test_upload_good_bad_and_zip(client: TestClient, db: str) -> None:
     csrf = login(client)
     good = report_text(consistent_values(), agency="集贤县人民政府", year=2023).encode("utf-8")
     other = report_text(consistent_values(), agency="友谊县人民政府", year=2023).encode("utf-8")
     files = [("files", ("jixian.txt", good)), ("files", ("notes.exe", b"MZ...")),
              ("files", ("empty.txt", b"")), ("files", ("folder.zip", _zip({"a/youyi.txt": other, "a/x.bin": b"1"})))]
-    results = client.post("/api/upload", files=files, headers={"X-CSRF-Token": csrf}).json()["results"]
-    by_name = {r["name"]: r for r in results}
-    assert by_name["jixian.txt"]["ok"] and by_name["jixian.txt"]["report_id"]
-    assert not by_name["notes.exe"]["ok"] and "不支持" in by_name["notes.exe"]["message"]
-    assert not by_name["empty.txt"]["ok"] and by_name["empty.txt"]["message"] == "文件为空"
-    assert by_name["folder.zip/youyi.txt"]["ok"]  # the .bin member is not a report file: left out
-    assert len(results) == 4
-    again = client.post("/api/upload", files=[("files", ("copy.txt", good))], headers={"X-CSRF-Token": csrf})
-    assert again.json()["results"][0]["message"].startswith("已在库中")
+    by_name = _job_files(client, client.post("/api/upload", files=files, headers={"X-CSRF-Token": csrf}))
+    assert by_name["jixian.txt"]["state"] == "已入库" and by_name["jixian.txt"]["report_id"]
+    assert by_name["notes.exe"]["state"] == "失败" and "不支持" in str(by_name["notes.exe"]["message"])
+    assert by_name["empty.txt"]["state"] == "失败" and by_name["empty.txt"]["message"] == "文件为空"
+    assert by_name["folder.zip/youyi.txt"]["state"] == "已入库"  # the .bin member is not a report file: left out
+    assert len(by_name) == 4
+    again = _job_files(client, client.post("/api/upload", files=[("files", ("copy.txt", good))],
+                                           headers={"X-CSRF-Token": csrf}))
+    assert again["copy.txt"]["state"] == "已在库中"
+    assert again["copy.txt"]["report_id"] == by_name["jixian.txt"]["report_id"]
+    assert str(again["copy.txt"]["message"]).startswith("已在库中")
     assert client.get("/api/reports").json()["total"] == 4
     assert not list((Path(db).parent / "etc").glob("*"))
     assert client.post("/api/upload", files=[("files", ("x.txt", good))]).status_code == 403  # no CSRF
     form = client.get("/upload")
     assert form.status_code == 200 and 'enctype="multipart/form-data"' in form.text
     third = report_text(consistent_values(), agency="饶河县人民政府", year=2023).encode("utf-8")
-    page = client.post("/upload", data={"csrf_token": _hidden_csrf(form.text)},
-                       files=[("files", ("raohe.txt", third)), ("files", ("bad.pdf", b"%PDF-1.4 broken"))])
+    posted = client.post("/upload", data={"csrf_token": _hidden_csrf(form.text)}, follow_redirects=False,
+                         files=[("files", ("raohe.txt", third)), ("files", ("bad.pdf", b"%PDF-1.4 broken"))])
+    assert posted.status_code == 303 and posted.headers["location"].startswith("/uploads/")
+    _run_uploads(client)
+    page = client.get(posted.headers["location"])
     assert page.status_code == 200
-    rows = re.findall(r'<tr class="(ok|bad)">\s*<td>([^<]+)</td><td>([^<]+)</td>', page.text)
-    assert [(kind, name) for kind, name, _ in rows] == [("ok", "raohe.txt"), ("bad", "bad.pdf")]
+    rows = re.findall(r'<tr class="job-file" data-seq="\d+" data-state="([^"]+)">\s*<td>\d+</td>\s*'
+                      r'<td class="name">([^<]+)</td>\s*<td class="state">[^<]+</td>\s*'
+                      r'<td class="message">([^<]*)</td>', page.text)
+    assert [(state, name) for state, name, _ in rows] == [("已入库", "raohe.txt"), ("失败", "bad.pdf")]
     assert rows[0][2] == "已入库" and rows[1][2].strip()  # the PDF's one-line reason
 
 
@@ -269,25 +299,27 @@ def test_upload_refuses_traversal_bombs_and_oversized(db: str, tmp_path: Path) -
 
     def one(name: str, data: bytes) -> dict[str, object]:
         response = client.post("/api/upload", files=[("files", (name, data))], headers=headers)
-        assert response.status_code == 200
-        results = response.json()["results"]
-        assert len(results) == 1
-        return dict(results[0])
+        assert response.status_code == 202
+        job = response.json()
+        assert job["state"] == "已完成" and len(job["files"]) == 1  # refused in the request: nothing queued
+        assert job["files"][0]["state"] == "失败"
+        return dict(job["files"][0])
 
     traversal = one("evil.zip", _zip({"../../etc/evil.txt": b"x"}))
-    assert not traversal["ok"] and "越出" in str(traversal["message"])
+    assert "越出" in str(traversal["message"])
     assert not (tmp_path / "etc").exists()
     absolute = one("abs.zip", _zip({"/tmp/evil.txt": b"x"}))
-    assert not absolute["ok"] and "越出" in str(absolute["message"])
+    assert "越出" in str(absolute["message"])
     bomb = one("bomb.zip", _zip({"big.txt": b"0" * 40_000}))  # compresses several hundred times
-    assert not bomb["ok"] and "压缩炸弹" in str(bomb["message"])
+    assert "压缩炸弹" in str(bomb["message"])
     assert "不是有效的 zip" in str(one("fake.zip", b"PK not really")["message"])
     big = one("big.txt", b"x" * 50_001)
-    assert not big["ok"] and "文件过大" in str(big["message"])
+    assert "文件过大" in str(big["message"])
     many = client.post("/api/upload", headers=headers, files=[("files", (f"{i}.txt", b"x")) for i in range(4)])
     assert many.status_code == 413 and "最多上传 3 个" in many.json()["error"]["message"]
     huge = client.post("/api/upload", headers=headers, files=[("files", ("h.txt", b"x" * 1_300_000))])
     assert huge.status_code == 413 and huge.json()["error"]["status"] == 413
+    assert _run_uploads(client) == 0
     assert client.get("/api/reports").json()["total"] == 2  # nothing of that was stored
 
 

@@ -105,6 +105,17 @@ class UploadRunner:
             wanted = self._wanted
             return self._state.wait_for(lambda: self._idle_at >= wanted or self._thread is None, timeout)
 
+    def run_until_idle(self) -> int:
+        """Work the queue in the caller's thread until it is empty (no runner thread: tests, scripts);
+        returns the number of files done."""
+        done = 0
+        try:
+            while self.step():
+                done += 1
+        finally:
+            self._close_pool(kill=False)
+        return done
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             with self._state:
