@@ -280,3 +280,11 @@ def test_bad_input_is_one_line_and_sign_in_is_required(client: TestClient, db: s
                  "/dashboard/charts/trend.svg", "/compare"):
         page = anonymous.get(path, follow_redirects=False)
         assert page.status_code == 303 and page.headers["location"] == "/login", path
+
+
+def test_charts_are_drawn_without_a_cjk_font(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nianbao.web import dashboard_charts
+
+    monkeypatch.setattr(dashboard_charts, "_font", lambda: None)
+    chart = client.get("/dashboard/charts/outcomes.svg")
+    assert chart.status_code == 200 and b"<svg" in chart.content

@@ -85,7 +85,9 @@ def outcome_measures(template_id: str) -> list[Measure]:
         if row.extra or not groups or groups[0] != RESULTS_GROUP or row.label.endswith("总计"):
             continue  # (七)总计 is the sum of the categories, not one of them
         total_column = block.columns[-1].key  # 总计, the last column
-        categories.setdefault(groups[1] if len(groups) > 1 else row.label, []).append(cell_key(row.key, total_column))
+        # A row's shortest printed form names it ((二)部分公开 without its long parenthesis).
+        name = groups[1] if len(groups) > 1 else min((row.label, *row.variants), key=len)
+        categories.setdefault(name, []).append(cell_key(row.key, total_column))
     return [Measure(name, tuple(keys)) for name, keys in categories.items()]
 
 

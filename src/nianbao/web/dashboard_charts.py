@@ -33,7 +33,8 @@ def _props() -> FontProperties | None:
 def _svg(figure: Figure) -> bytes:
     out = io.BytesIO()
     figure.tight_layout()
-    figure.savefig(out, format="svg", metadata={"Date": None})  # no date: the same data gives the same file
+    # bbox "tight" keeps a legend placed below the axes; no date: the same data gives the same file
+    figure.savefig(out, format="svg", bbox_inches="tight", metadata={"Date": None})
     return out.getvalue()
 
 
@@ -106,7 +107,7 @@ def outcomes(years: list[GroupTotals], props: FontProperties | None) -> Figure:
     axes.set_yticks(range(len(rows)), [f"{g.name}年" for g in rows], fontproperties=props)
     axes.invert_yaxis()
     if labelled:
-        axes.legend(prop=props, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=min(len(names), 4),
+        axes.legend(prop=props, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=min(len(names), 3),
                     frameon=False)
     return figure
 
@@ -143,8 +144,8 @@ def regions(groups: list[GroupTotals], year: int | None, props: FontProperties |
     shown = [g for g in groups if g.new_requests is not None][:MAX_BARS]
     figure = Figure(figsize=(8, 0.35 * max(len(shown), 3) + 1.5))
     axes = figure.subplots()
-    axes.set_title(f"{'' if year is None else f'{year}年'}各地区本年新收申请（件，前 {MAX_BARS} 个地区）",
-                   fontproperties=props)
+    more = f"，报告最多的 {MAX_BARS} 个地区" if len(groups) > MAX_BARS else ""
+    axes.set_title(f"{'' if year is None else f'{year}年'}各地区本年新收申请（件{more}）", fontproperties=props)
     if not shown:
         _note(axes, "没有可统计的地区", props)
         return figure
