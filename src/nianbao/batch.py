@@ -4,19 +4,28 @@ Checks that need other reports (carry-over from last year) run here, over the wh
 after every report has been parsed on its own. ``stream`` gives each file's result as soon as
 it (and every file before it) is done, so a command can print while the batch goes on; the
 batch rules run afterwards with ``batch_findings``.
+
+``stream_lines`` is the same for a command that prints JSON: each worker returns the file's
+finished JSON line and a slim copy of the report (what the batch rules read), so the main
+process neither re-serialises nor holds thousands of whole reports; ``lines_with_findings``
+then merges the batch rules' findings into the lines that gain some.
 """
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any, TypeVar
 
 from nianbao.guard import Failure, parse_guarded
 from nianbao.models import Finding, Report
 
-__all__ = ["REPORT_SUFFIXES", "BatchResult", "Failure", "batch_findings", "expand", "parse_batch", "stream"]
+__all__ = ["REPORT_SUFFIXES", "BatchResult", "Failure", "Parsed", "batch_findings", "expand", "line_with_findings",
+           "parse_batch", "stream", "stream_lines"]
 
 # Files taken from a folder (an explicitly named file is always tried, whatever its name).
 REPORT_SUFFIXES = frozenset({".txt", ".text", ".md", ".html", ".htm", ".shtml", ".xhtml", ".pdf", ".docx",
@@ -50,18 +59,26 @@ def _parse_one(path: Path, debug: bool) -> Report | Failure:
     return parse_guarded(path, debug=debug)
 
 
-def _parsed(files: list[Path], debug: bool, jobs: int | None) -> Iterator[Report | Failure]:
-    """Each file's result, in the order given: in this process, or in worker processes."""
+_Result = TypeVar("_Result")
+
+
+def _in_order(work: Callable[[Path], _Result], files: list[Path], jobs: int | None) -> Iterator[_Result]:
+    """``work`` on each file, results in the order given: in this process, or in worker processes."""
     workers = jobs if jobs is not None else (len(os.sched_getaffinity(0)) if len(files) >= PARALLEL_FROM else 1)
     if workers <= 1 or len(files) < 2:
-        for path in files:
-            yield parse_guarded(path, debug=debug)
+        yield from map(work, files)
         return
     from concurrent.futures import ProcessPoolExecutor
-    from functools import partial
 
+    # Chunks of a few dozen files: fewer round trips, yet the first results come back soon.
+    chunk = max(1, min(32, len(files) // (8 * workers)))
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(partial(_parse_one, debug=debug), files, chunksize=8)
+        yield from pool.map(work, files, chunksize=chunk)
+
+
+def _parsed(files: list[Path], debug: bool, jobs: int | None) -> Iterator[Report | Failure]:
+    """Each file's result, in the order given: in this process, or in worker processes."""
+    yield from _in_order(partial(_parse_one, debug=debug), files, jobs)
 
 
 def stream(paths: Iterable[Path], *, debug: bool = False, jobs: int | None = None) -> Iterator[Report | Failure]:
@@ -69,6 +86,51 @@ def stream(paths: Iterable[Path], *, debug: bool = False, jobs: int | None = Non
     (in parallel for large batches; ``jobs``: worker processes, None: one per core from
     PARALLEL_FROM files on, else none)."""
     yield from _parsed(list(expand(paths)), debug, jobs)
+
+
+Record = Callable[[Report], dict[str, Any]]
+
+
+@dataclass(slots=True)
+class Parsed:
+    """One parsed file as a command printing JSON needs it."""
+
+    line: bytes  # the file's JSON object (``record(report)``) and a newline, UTF-8
+    report: Report  # the slim copy the batch rules read (check.across.slim_report)
+    errors: bool  # the report has a finding of severity "error"
+
+
+def _parse_line(path: Path, debug: bool, record: Record, batch: bool) -> Parsed | Failure:
+    from nianbao.check.across import slim_report
+
+    result = parse_guarded(path, debug=debug)
+    if isinstance(result, Failure):
+        return result
+    return Parsed(encode_line(record(result)), slim_report(result, signature=batch),
+                  any(f.severity == "error" for f in result.findings))
+
+
+def encode_line(record: dict[str, Any]) -> bytes:
+    """One JSON Lines line, as every command prints them."""
+    return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def stream_lines(paths: Iterable[Path], record: Record, *, debug: bool = False,
+                 jobs: int | None = None) -> Iterator[Parsed | Failure]:
+    """``stream`` for a command that prints ``record(report)`` as JSON Lines: each file's line
+    and slim report, made where it was parsed (``record`` must be a module-level function, so
+    that worker processes can be handed it)."""
+    files = list(expand(paths))
+    yield from _in_order(partial(_parse_line, debug=debug, record=record, batch=len(files) > 1), files, jobs)
+
+
+def line_with_findings(line: bytes, findings: list[Finding]) -> bytes:
+    """A file's line with the batch rules' findings added to its ``findings``, in the order
+    ``batch_findings`` gives a report's findings (by line, then rule)."""
+    record = json.loads(line)
+    merged = [*record["findings"], *(f.model_dump() for f in findings)]
+    record["findings"] = sorted(merged, key=lambda f: (f["line"] or 0, f["rule"]))
+    return encode_line(record)
 
 
 def batch_findings(reports: list[Report]) -> list[tuple[Report, list[Finding]]]:

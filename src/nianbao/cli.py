@@ -6,16 +6,16 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, NoReturn
 
 import typer
 
 from nianbao import __version__
-from nianbao.batch import BatchResult, Failure, batch_findings, stream
+from nianbao.batch import BatchResult, Failure, Record, batch_findings, stream
 from nianbao.guard import internal_reason
 from nianbao.ingest import limits
 from nianbao.models import Report
@@ -134,14 +134,17 @@ def parse(
     Example: nianbao parse --format json report.txt
     """
     paths = _inputs(files)
-    batch = _run_batch(paths, output, lambda report: report.contract(), streamed=streamed)
-    if output is OutputFormat.text:
-        from nianbao.render_text import print_report
+    if output is OutputFormat.json:
+        printed = _print_json_batch(paths, _contract_record, streamed=streamed)
+        _report_failures(printed, paths)
+        return
+    batch = _run_batch(paths, output, _contract_record, streamed=streamed)
+    from nianbao.render_text import print_report
 
-        console = _console()
-        for report in batch.reports:
-            print_report(report, console)
-    _report_failures(batch, paths)
+    console = _console()
+    for report in batch.reports:
+        print_report(report, console)
+    _report_failures(_Printed.of(batch), paths)
 
 
 @app.command()
@@ -163,6 +166,12 @@ def check(
     Example: nianbao check reports/ --html review.html --xlsx findings.xlsx
     """
     paths = _inputs(files)
+    if output is OutputFormat.json and html is None and xlsx is None:
+        printed = _print_json_batch(paths, _findings_record, streamed=streamed)
+        _report_failures(printed, paths)
+        if printed.errors:
+            raise typer.Exit(EXIT_ERRORS)
+        return
     batch = _run_batch(paths, output, _findings_record, streamed=streamed)
     if output is OutputFormat.text:
         from nianbao.render_text import print_findings
@@ -183,7 +192,7 @@ def check(
         from nianbao.render_text import print_batch_summary
 
         print_batch_summary(batch.reports, _console())
-    _report_failures(batch, paths)
+    _report_failures(_Printed.of(batch), paths)
     if any(f.severity == "error" for r in batch.reports for f in r.findings):
         raise typer.Exit(EXIT_ERRORS)
 
@@ -382,6 +391,10 @@ def _inputs(files: list[Path] | None) -> list[Path]:
     return paths
 
 
+def _contract_record(report: Report) -> dict[str, Any]:
+    return report.contract()
+
+
 def _findings_record(report: Report) -> dict[str, Any]:
     return {"source": report.source.model_dump(exclude_none=True),
             "meta": report.meta.model_dump(include={"year", "agency", "template", "title", "published"}),
@@ -392,7 +405,7 @@ STREAM_HELP = ("With --format json: print each file's line as soon as it is done
                "across reports follow as extra lines {source, batch_findings} at the end.")
 
 
-def _run_batch(paths: list[Path], output: OutputFormat, record: Callable[[Report], dict[str, Any]], *,
+def _run_batch(paths: list[Path], output: OutputFormat, record: Record, *,
                streamed: bool) -> BatchResult:
     """Parse the files, saying each unusable file's reason as it comes; with --format json print
     one object per file, in the order given (the output contract).
@@ -429,6 +442,72 @@ def _write_line(record: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+@dataclass
+class _Printed:
+    """What is left to say after a batch's lines are printed: how many reports, which files failed."""
+
+    reports: int
+    failures: list[Failure]
+    errors: bool = False  # some report has a finding of severity "error"
+
+    @classmethod
+    def of(cls, batch: BatchResult) -> _Printed:
+        return cls(len(batch.reports), batch.failures,
+                   any(f.severity == "error" for r in batch.reports for f in r.findings))
+
+
+def _print_json_batch(paths: list[Path], record: Record, *, streamed: bool) -> _Printed:
+    """``_run_batch`` for --format json, the output byte for byte the same: each file's line is
+    made by the process that parsed it, and only a slim copy of each report (what the rules
+    across reports read) is kept for the batch rules. Without ``streamed`` the lines wait in a
+    temporary file, not in memory, and the lines of reports that gain findings are re-made."""
+    import tempfile
+
+    from nianbao.batch import Parsed, encode_line, line_with_findings, stream_lines
+
+    out = _binary_stdout()
+    slims: list[Report] = []
+    sizes: list[int] = []
+    printed = _Printed(0, [])
+    with tempfile.TemporaryFile() as held:
+        for result in stream_lines(paths, record, debug=_debug()):
+            if isinstance(result, Parsed):
+                slims.append(result.report)
+                printed.errors |= result.errors
+                if streamed:
+                    out.write(result.line)
+                    out.flush()
+                else:
+                    held.write(result.line)
+                    sizes.append(len(result.line))
+            else:
+                printed.failures.append(result)
+                _say_failure(result)
+        printed.reports = len(slims)
+        gained = batch_findings(slims) if len(slims) > 1 else []
+        printed.errors |= any(f.severity == "error" for _, found in gained for f in found)
+        if streamed:
+            for report, findings in gained:
+                out.write(encode_line({"source": {"path": report.source.path, "sha256": report.source.sha256},
+                                       "batch_findings": [f.model_dump() for f in findings]}))
+        else:
+            added = {id(report): findings for report, findings in gained}
+            held.seek(0)
+            for report, size in zip(slims, sizes, strict=True):
+                line = held.read(size)
+                out.write(line_with_findings(line, added[id(report)]) if id(report) in added else line)
+    out.flush()
+    return printed
+
+
+def _binary_stdout() -> BinaryIO:
+    sys.stdout.flush()  # anything printed as text goes first
+    buffer: BinaryIO | None = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # stdout replaced by a text-only stream (a test harness)
+        raise RuntimeError("stdout takes no bytes")
+    return buffer
+
+
 def _say_failure(failure: Failure) -> None:
     if failure.detail:
         sys.stderr.write(failure.detail)
@@ -436,10 +515,10 @@ def _say_failure(failure: Failure) -> None:
     typer.echo(f"nianbao: {failure.path}: {failure.reason}{hint}", err=True)
 
 
-def _report_failures(batch: BatchResult, paths: list[Path]) -> None:
+def _report_failures(batch: _Printed, paths: list[Path]) -> None:
     """The end of a batch: the count of unusable files (each was reported as it came)."""
     if batch.failures:
-        total = len(batch.reports) + len(batch.failures)
+        total = batch.reports + len(batch.failures)
         internal = sum(f.internal for f in batch.failures)
         if total > 1:
             typer.echo(f"nianbao: {len(batch.failures)}/{total} 个文件无法读取"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from nianbao.templates import TemplateId
 
@@ -114,6 +114,17 @@ class Report(_Model):
     sections: list[Section]
     facts: list[Fact] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
+    # check/across.py's narrative MinHash, attached by the batch worker that parsed the report so
+    # that the rules across the batch need not compute it again. Not data: never dumped.
+    _across_signature: object = PrivateAttr(default=None)
+
+    @property
+    def across_signature(self) -> object:
+        return self._across_signature
+
+    @across_signature.setter
+    def across_signature(self, signature: object) -> None:
+        self._across_signature = signature
 
     def contract(self) -> dict[str, object]:
         """The object `nianbao parse --format json` prints (shared/spec/contract.md)."""
