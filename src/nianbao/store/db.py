@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from nianbao.store import record as _record
 from nianbao.store import schema
 from nianbao.store.migrate import migrate
-from nianbao.store.record import Failed, Parsed, Record, Region
+from nianbao.store.record import Parsed, Record, Region
 
 DEFAULT_DB = "nianbao.db"
 
@@ -68,16 +68,12 @@ class Store:
     def write(self, records: Iterable[Record]) -> list[int]:
         """Store records in one transaction; returns the ids of the reports written."""
         from nianbao.store.rules import StoreRules
+        from nianbao.store.writer import write_batch
 
-        written: list[int] = []
         with self.engine.begin() as conn:
-            for record in records:
-                if isinstance(record, Failed):
-                    _write_failure(conn, record)
-                else:
-                    written.append(_write_report(conn, record))
-            StoreRules(conn, written).run_all(written)
-        return written
+            written = write_batch(conn, records)
+            StoreRules(conn, written.ids, written=written).run_all(written.ids)
+        return written.ids
 
 
 def open_store(target: str | None = None, *, create: bool = True) -> Store:
@@ -109,12 +105,6 @@ def open_store(target: str | None = None, *, create: bool = True) -> Store:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _write_failure(conn: sa.Connection, record: Failed) -> None:
-    conn.execute(schema.failures.delete().where(schema.failures.c.sha256 == record.sha256))
-    conn.execute(schema.failures.insert().values(sha256=record.sha256, path=record.path, reason=record.reason,
-                                                 parser_version=_record.PARSER_VERSION, failed_at=_now()))
 
 
 def agency_for(conn: sa.Connection, printed: str | None, region: Region | None) -> int | None:
@@ -153,17 +143,6 @@ def resolve_merged(conn: sa.Connection, agency_id: int) -> int:
     return agency_id
 
 
-def _insert_many(conn: sa.Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
-                 ) -> None:
-    """Plain driver executemany for the bulk rows (values, findings, bands): Core's per-row
-    parameter processing cost more than the inserts themselves."""
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    quote = conn.dialect.identifier_preparer.quote
-    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
-           f"VALUES ({', '.join([mark] * len(columns))})")
-    conn.exec_driver_sql(sql, rows)
-
-
 def renumber(conn: sa.Connection, agency_id: int, year: int | None) -> None:
     """Versions of one agency's reports for a year in the order given; the last is current."""
     reports = schema.reports
@@ -174,37 +153,16 @@ def renumber(conn: sa.Connection, agency_id: int, year: int | None) -> None:
                                                                                current=report_id == ids[-1]))
 
 
-def _write_report(conn: sa.Connection, record: Parsed) -> int:
+def rewrite_report(conn: sa.Connection, report_id: int, record: Parsed, agency_id: int | None, errors: int,
+                   warnings: int) -> int:
+    """A re-parse: the same file, read again by a newer parser, keeps its id, sequence and version."""
     reports = schema.reports
-    conn.execute(schema.failures.delete().where(schema.failures.c.sha256 == record.sha256))
-    agency_id = agency_for(conn, record.agency, record.region)
-    errors = sum(f[1] == "error" for f in record.findings)
-    warnings = sum(f[1] == "warning" for f in record.findings)
-    fields = dict(path=record.path, format=record.format, agency_id=agency_id, agency=record.agency,
-                  year=record.year, template=record.template, title=record.title, published=record.published,
-                  parser_version=_record.PARSER_VERSION, ingested_at=_now(), errors=errors, warnings=warnings,
-                  signature=record.signature, document=record.document)
-    existing = conn.execute(sa.select(reports.c.id).where(reports.c.sha256 == record.sha256)).scalar()
-    if existing is not None:  # a re-parse: the same file, read again by a newer parser
-        report_id: int = existing
-        for table in (schema.values, schema.findings, schema.prose_bands):
-            conn.execute(table.delete().where(table.c.report_id == report_id))
-        conn.execute(schema.findings.delete().where(schema.findings.c.other_report_id == report_id))
-        conn.execute(reports.update().where(reports.c.id == report_id).values(**fields))
-    else:
-        report_id = conn.execute(reports.insert().values(sha256=record.sha256, sequence=record.sequence,
-                                                         **fields).returning(reports.c.id)).scalar_one()
-        if agency_id is not None and record.year is not None:
-            renumber(conn, agency_id, record.year)
-    if record.values:
-        _insert_many(conn, schema.values, ("report_id", "key", "value", "is_null", "inferred", "split", "raw", "line",
-                                           "place"),
-                     [(report_id, key, value, value is None, inferred, split, raw, line, place)
-                      for key, value, inferred, split, raw, line, place in record.values])
-    if record.findings:
-        _insert_many(conn, schema.findings, ("report_id", "rule", "severity", "message", "keys", "line", "place"),
-                     [(report_id, *finding) for finding in record.findings])
-    if record.bands:
-        _insert_many(conn, schema.prose_bands, ("band", "hash", "report_id"),
-                     [(band, value, report_id) for band, value in record.bands])
+    for table in (schema.values, schema.findings, schema.prose_bands):
+        conn.execute(table.delete().where(table.c.report_id == report_id))
+    conn.execute(schema.findings.delete().where(schema.findings.c.other_report_id == report_id))
+    conn.execute(reports.update().where(reports.c.id == report_id).values(
+        path=record.path, format=record.format, agency_id=agency_id, agency=record.agency, year=record.year,
+        template=record.template, title=record.title, published=record.published,
+        parser_version=_record.PARSER_VERSION, ingested_at=_now(), errors=errors, warnings=warnings,
+        signature=record.signature, document=record.document))
     return report_id

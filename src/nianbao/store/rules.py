@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cache
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -26,6 +27,9 @@ from nianbao.models import Finding, Report
 from nianbao.store import schema
 from nianbao.store.record import decode_report
 
+if TYPE_CHECKING:
+    from nianbao.store.writer import Placed, Written
+
 R, F = schema.reports, schema.findings
 
 
@@ -37,12 +41,19 @@ def pair_rule_ids() -> tuple[str, ...]:
 class StoreRules:
     """The store rules of one write transaction: reports decoded once, counts updated once."""
 
-    def __init__(self, conn: sa.Connection, pending: Iterable[int] = (), *, fresh: bool = True) -> None:
+    def __init__(self, conn: sa.Connection, pending: Iterable[int] = (), *, fresh: bool = True,
+                 written: Written | None = None) -> None:
         self.conn = conn
         self.pending = set(pending)  # written in this transaction, their rules still to run
         self.fresh = fresh  # the reports carry no store findings yet (just written)
         self.loaded: dict[int, Report] = {}
         self.touched: set[int] = set()
+        # What the writer already knows (the batch's records, its agencies' reports): answered
+        # from memory instead of a query per report.
+        self.written = written
+        self.placed: dict[int, Placed] = {}
+        if written is not None:
+            self.placed = {p.id: p for rows in written.agencies.values() for p in rows}
 
     def load(self, report_id: int) -> Report:
         if report_id not in self.loaded:
@@ -54,11 +65,37 @@ class StoreRules:
 
     def run_all(self, report_ids: list[int]) -> None:
         """Earlier years first: a later year of the same batch then meets its previous year once."""
-        years = {r[0]: r[1] for r in self.conn.execute(sa.select(R.c.id, R.c.year).where(R.c.id.in_(report_ids)))}
+        years = {i: self.placed[i].year for i in report_ids if i in self.placed}
+        missing = [i for i in report_ids if i not in self.placed]
+        if missing:
+            years.update((r[0], r[1]) for r in self.conn.execute(sa.select(R.c.id, R.c.year)
+                                                                 .where(R.c.id.in_(missing))))
         for report_id in sorted(report_ids, key=lambda i: (years.get(i) or 0, i)):
             self.pending.discard(report_id)
             store_rules(self.conn, report_id, self)
         self.recount()
+
+    def row(self, report_id: int) -> tuple[int | None, int | None, bool]:
+        """A stored report's agency, year and current flag."""
+        if report_id in self.placed:
+            p = self.placed[report_id]
+            return p.agency_id, p.year, p.current
+        row = self.conn.execute(sa.select(R.c.agency_id, R.c.year, R.c.current).where(R.c.id == report_id)).one()
+        return row.agency_id, row.year, bool(row.current)
+
+    def siblings(self, report_id: int, agency_id: int, year: int) -> list[int]:
+        """The agency's other reports of the year, the latest given first."""
+        if self.written is not None and agency_id in self.written.agencies:
+            rows = [p for p in self.written.agencies[agency_id] if p.year == year and p.id != report_id]
+            return [p.id for p in sorted(rows, key=lambda p: p.sequence, reverse=True)]
+        return list(self.conn.execute(sa.select(R.c.id).where(R.c.agency_id == agency_id, R.c.year == year,
+                                                              R.c.id != report_id).order_by(R.c.sequence.desc())
+                                      ).scalars().all())
+
+    def current(self, agency_id: int, year: int) -> int | None:
+        if self.written is not None and agency_id in self.written.agencies:
+            return next((p.id for p in self.written.agencies[agency_id] if p.year == year and p.current), None)
+        return _current(self.conn, agency_id, year)
 
     def recount(self) -> None:
         if self.touched:
@@ -96,36 +133,33 @@ def store_rules(conn: sa.Connection, report_id: int, rules: StoreRules | None = 
     if rules is None:
         rules = StoreRules(conn, fresh=False)
     load = rules.load
-    row = conn.execute(sa.select(R.c.agency_id, R.c.year, R.c.current, R.c.sha256).where(R.c.id == report_id)).one()
-    if row.agency_id is None or row.year is None:
+    agency_id, year, current = rules.row(report_id)
+    if agency_id is None or year is None:
         return
-    report = load(report_id)
     touched = {report_id}
     if not rules.fresh:
         _clear(conn, report_id, ("corpus.two_reports",))
-    siblings = conn.execute(sa.select(R.c.id).where(R.c.agency_id == row.agency_id, R.c.year == row.year,
-                                                    R.c.id != report_id).order_by(R.c.sequence.desc())
-                            ).scalars().all()
+    siblings = rules.siblings(report_id, agency_id, year)
     if siblings and not _has(conn, report_id, "corpus.two_reports"):
-        _insert(conn, report_id, [two_reports_finding(report, load(siblings[0]))], siblings[0])
+        _insert(conn, report_id, [two_reports_finding(load(report_id), load(siblings[0]))], siblings[0])
     for sibling in siblings:  # the rule holds both ways, as over a batch
         if not _has(conn, sibling, "corpus.two_reports"):
-            _insert(conn, sibling, [two_reports_finding(load(sibling), report)], report_id)
+            _insert(conn, sibling, [two_reports_finding(load(sibling), load(report_id))], report_id)
             touched.add(sibling)
-    if not row.current:  # an older version given after the current one: compared with nothing else
+    if not current:  # an older version given after the current one: compared with nothing else
         _finish(rules, touched, own)
         return
     if not rules.fresh:
         _clear(conn, report_id, pair_rule_ids())
-    previous_id = _current(conn, row.agency_id, row.year - 1)
+    previous_id = rules.current(agency_id, year - 1)
     if previous_id is not None:
-        _insert(conn, report_id, _pairs(report, load(previous_id)), previous_id)
-    next_id = _current(conn, row.agency_id, row.year + 1)
+        _insert(conn, report_id, _pairs(load(report_id), load(previous_id)), previous_id)
+    next_id = rules.current(agency_id, year + 1)
     if next_id is not None and next_id not in rules.pending:  # its pair findings are against this one now
         _clear(conn, next_id, pair_rule_ids())
-        _insert(conn, next_id, _pairs(load(next_id), report), report_id)
+        _insert(conn, next_id, _pairs(load(next_id), load(report_id)), report_id)
         touched.add(next_id)
-    touched |= _copied_across(conn, report_id, report, row.agency_id, row.year, rules)
+    touched |= _copied_across(conn, report_id, agency_id, year, rules)
     _finish(rules, touched, own)
 
 
@@ -145,27 +179,27 @@ def _has(conn: sa.Connection, report_id: int, rule: str) -> bool:
                         ).first() is not None
 
 
-def _copied_across(conn: sa.Connection, report_id: int, report: Report, agency_id: int, year: int,
-                   rules: StoreRules) -> set[int]:
-    bands = schema.prose_bands
-    mine = conn.execute(sa.select(bands.c.band, bands.c.hash).where(bands.c.report_id == report_id)).all()
+def _copied_across(conn: sa.Connection, report_id: int, agency_id: int, year: int, rules: StoreRules) -> set[int]:
+    record = rules.written.records.get(report_id) if rules.written is not None else None
+    if record is not None:  # just written: its bands and digest are in memory
+        mine, digest = record.bands, record.signature or b""
+    else:
+        bands = schema.prose_bands
+        mine = [(r[0], r[1]) for r in conn.execute(sa.select(bands.c.band, bands.c.hash)
+                                                   .where(bands.c.report_id == report_id))]
+        digest = conn.execute(sa.select(R.c.signature).where(R.c.id == report_id)).scalar_one() or b""
     if not mine:
         return set()
-    match = sa.or_(*(sa.and_(bands.c.band == band, bands.c.hash == value) for band, value in mine))
-    candidates = sa.select(bands.c.report_id).distinct().join(R, R.c.id == bands.c.report_id).where(
-        match, R.c.current, R.c.agency_id != agency_id, R.c.year.between(year - 1, year + 1)).subquery()
-    rows = conn.execute(sa.select(R.c.id, R.c.signature).where(R.c.id.in_(sa.select(candidates.c.report_id)))
-                        .order_by(R.c.id)).all()
-    digest = conn.execute(sa.select(R.c.signature).where(R.c.id == report_id)).scalar_one() or b""
+    rows = _candidates(conn, mine, agency_id, year)
     touched = set()
     rule = "corpus.copied_text"
-    for other_id, other_digest in rows:
-        # Shared prose gives a report hundreds of band-sharing candidates in a large store;
-        # the digest estimate drops the ones far from the threshold without decoding them,
-        # so the cost per report stays flat as the store grows.
-        if estimated_similarity(digest, other_digest or b"") < ESTIMATE_FLOOR:
+    # Shared prose gives a report hundreds of band-sharing candidates in a large store;
+    # the digest estimate drops the ones far from the threshold without decoding them,
+    # so the cost per report stays flat as the store grows.
+    for other_id, estimate in zip([r[0] for r in rows], _estimates(digest, [r[1] for r in rows]), strict=True):
+        if estimate < ESTIMATE_FLOOR:
             continue
-        other = rules.load(other_id)
+        report, other = rules.load(report_id), rules.load(other_id)
         score = cross_similarity(report, other)
         if score is None or score < COPIED_ACROSS:
             continue
@@ -176,6 +210,63 @@ def _copied_across(conn: sa.Connection, report_id: int, report: Report, agency_i
             _insert(conn, other_id, [copied_across_finding(other, report, score)], report_id)
             touched.add(other_id)
     return touched
+
+
+def _candidates(conn: sa.Connection, mine: list[tuple[int, int]], agency_id: int, year: int
+                ) -> list[tuple[int, bytes | None]]:
+    """Current reports of other agencies, of the same or a neighbouring year, sharing a band, by id.
+
+    Two plain look-ups, so the plan cannot go wrong: the band index gives the sharers, then
+    their rows by primary key. (As one join, SQLite preferred scanning every current report of
+    the three years through the reports list's index and probing its bands: a cost growing
+    with the store, per report.)"""
+    params: dict[str, int] = {}
+    for index, (band, value) in enumerate(mine):
+        params[f"b{index}"], params[f"h{index}"] = band, value
+    sharers = sorted(conn.execute(_sharers(len(mine)), params).scalars().all())
+    rows: list[tuple[int, bytes | None]] = []
+    for start in range(0, len(sharers), 500):
+        for row in conn.execute(_sharer_rows(), {"ids": sharers[start:start + 500]}):
+            if row.current and row.agency_id != agency_id and row.year is not None \
+                    and year - 1 <= row.year <= year + 1:
+                rows.append((row.id, row.signature))
+    return rows
+
+
+@cache
+def _sharers(count: int) -> sa.Select[tuple[int]]:
+    """Reports sharing one of ``count`` bands; bound parameters, so Core compiles it once."""
+    bands = schema.prose_bands
+    return sa.select(bands.c.report_id).distinct().where(sa.or_(*(
+        sa.and_(bands.c.band == sa.bindparam(f"b{i}"), bands.c.hash == sa.bindparam(f"h{i}"))
+        for i in range(count))))
+
+
+@cache
+def _sharer_rows() -> sa.Select[tuple[int, bytes | None, bool, int | None, int | None]]:
+    return sa.select(R.c.id, R.c.signature, R.c.current, R.c.agency_id, R.c.year).where(
+        R.c.id.in_(sa.bindparam("ids", expanding=True))).order_by(R.c.id)
+
+
+def _estimates(digest: bytes, others: list[bytes | None]) -> list[float]:
+    """estimated_similarity of the digest against each of the others, in one array operation
+    (the same share of equal permutations; 0.0 for a missing or differently sized digest)."""
+    import numpy as np
+
+    size = len(digest)
+    if size % 8:  # never for our digests; the plain loop handles the odd case the same way
+        return [estimated_similarity(digest, other or b"") for other in others]
+    if not size or not others:
+        return [0.0] * len(others)
+    same = [i for i, other in enumerate(others) if other is not None and len(other) == size]
+    found = [0.0] * len(others)
+    if same:
+        mine = np.frombuffer(digest, dtype="<u8")
+        theirs = np.frombuffer(b"".join(others[i] or b"" for i in same), dtype="<u8").reshape(len(same), -1)
+        equal = (theirs == mine).sum(axis=1)
+        for i, count in zip(same, equal.tolist(), strict=True):
+            found[i] = count / mine.size
+    return found
 
 
 def _recount(conn: sa.Connection, report_ids: set[int]) -> None:
