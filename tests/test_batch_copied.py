@@ -62,3 +62,46 @@ def test_the_digest_estimate_keeps_every_pair_at_the_threshold() -> None:
     assert estimated_similarity(_signature(base).digest, _signature(far).digest) < ESTIMATE_FLOOR
     assert estimated_similarity(_signature(base).digest, _signature(base).digest) == 1.0
     assert estimated_similarity(b"", _signature(base).digest) == 0.0
+
+
+def test_the_signature_is_datasketchs_default_minhash() -> None:
+    """The memoised shingle hash and cached permutations give MinHash(num_perm, seed=1)'s digest."""
+    from datasketch import MinHash
+
+    from nianbao.check.across import NUM_PERM, _signature
+
+    for size in (1, 7, 300):
+        shingles = {f"第{i}段文字" for i in range(size)}
+        plain = MinHash(num_perm=NUM_PERM, seed=1)
+        plain.update_batch([s.encode("utf-8") for s in sorted(shingles)])
+        assert _signature(shingles).digest == plain.digest().astype("<u8").tobytes()
+        assert _signature(shingles).digest == plain.digest().astype("<u8").tobytes()  # memoised the 2nd time
+
+
+def test_slim_reports_give_the_batch_findings_of_whole_reports(tmp_path: Path) -> None:
+    """A batch that prints JSON keeps only slim copies (check.across.slim_report) for the rules
+    across reports: the same findings, for the same reports, in the same order."""
+    import pickle
+
+    from nianbao.check.across import cross_report_findings, slim_report
+
+    make_corpus(tmp_path, 60, seed=5, defect_share=0.5, formats=("txt",))
+    reports = parse_batch(sorted((tmp_path / "cases").iterdir()), jobs=1).reports
+    whole = [(r.source.path, [f.model_dump() for f in found]) for r, found in cross_report_findings(reports)]
+    slims = [pickle.loads(pickle.dumps(slim_report(r, signature=True))) for r in reports]  # as from a worker
+    slim = [(r.source.path, [f.model_dump() for f in found]) for r, found in cross_report_findings(slims)]
+    assert len(whole) >= 10
+    assert {f["rule"] for _, found in whole for f in found} >= {"continuity.carry_over", "continuity.in_force"}
+    assert slim == whole
+
+
+def test_place_names_found_by_their_ending_are_the_names_in_the_text() -> None:
+    from nianbao.check.across import _mentioned
+
+    names = {"青川县", "川县", "示范县", "长寿县", "大县", "长乐县", "平县"}
+    texts = ["我县与青川县、长寿县交流，示范县", "大县城，川县；县县县"]
+    expected = {name for name in names if any(name in text for text in texts)}
+    assert _mentioned(texts, "县", names, max(map(len, names))) == expected
+    assert expected == {"青川县", "川县", "示范县", "长寿县", "大县"}
+    assert _mentioned(["自治区内"], "自治区", {"某自治区", "治区"}, 4) == set()
+    assert _mentioned(["广西某自治区"], "自治区", {"某自治区", "西某自治区"}, 5) == {"某自治区", "西某自治区"}

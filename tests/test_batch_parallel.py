@@ -19,3 +19,21 @@ def test_workers_give_the_sequential_result(tmp_path: Path) -> None:
     for a, b in zip(one.reports, two.reports, strict=True):
         assert a.values == b.values and a.meta == b.meta
         assert a.findings == b.findings  # the rules across the batch included
+
+
+def test_json_lines_made_by_the_workers_are_the_librarys(tmp_path: Path) -> None:
+    """`parse --format json` over a batch large enough for workers prints, byte for byte, each
+    report's contract with the batch rules' findings merged in (as parse_batch gives them)."""
+    import json
+    import subprocess
+    import sys
+
+    from nianbao.batch import PARALLEL_FROM
+
+    make_corpus(tmp_path, PARALLEL_FROM + 8, seed=17, defect_share=0.5, formats=("txt", "md"))
+    folder = tmp_path / "cases"
+    expected = [json.dumps(r.contract(), ensure_ascii=False) for r in parse_batch([folder], jobs=1).reports]
+    done = subprocess.run([sys.executable, "-m", "nianbao", "parse", "--format", "json", str(folder)],
+                          capture_output=True, text=True, timeout=300, check=True)
+    assert done.stdout.splitlines() == expected
+    assert any('"continuity.' in line for line in expected)  # some lines did gain batch findings
