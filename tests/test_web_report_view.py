@@ -35,7 +35,7 @@ NULLED = ("requests.granted.natural_person", "requests.granted.business", "reque
 def reports(tmp_path: Path) -> Path:
     folder = tmp_path / "reports"
     folder.mkdir()
-    bad = consistent_values()
+    bad: dict[str, int | float | str] = dict(consistent_values())
     bad["requests.total.total"] = 13  # the 总计 column no longer adds up: error findings on its row
     (folder / "bad.txt").write_text(report_text(bad, agency="青川县示范局", section_six="某某" + INJECTION),
                                     encoding="utf-8")
@@ -261,8 +261,8 @@ def test_the_view_its_pages_and_its_source_need_sign_in(client: TestClient, db: 
 
 
 def test_places_are_read_for_text_rows_table_rows_and_scans(tmp_path: Path) -> None:
-    assert parse_place("第4页 表格第5行（距页顶 257 点）") == parse_place("第4页 表格第5行（距页顶 257 点），第3行第1字起")
     row = parse_place("第4页 表格第5行（距页顶 257 点）")
+    assert row == parse_place("第4页 表格第5行（距页顶 257 点），第3行第1字起")  # a reflowed line's place
     assert row is not None and (row.page, row.top, row.table_row, row.scanned) == (4, 257.0, True, False)
     scan = parse_place("第2页（扫描件 OCR，距页顶 88 点）")
     assert scan is not None and (scan.page, scan.scanned, scan.table_row) == (2, True, False)
