@@ -180,6 +180,18 @@ def test_progress_is_visible_file_by_file(db: str, tmp_path: Path) -> None:
     assert not runner.step()
 
 
+def test_jobs_of_several_users_take_turns(db: str, tmp_path: Path) -> None:
+    app = _app(db, tmp_path)
+    first, second = TestClient(app, raise_server_exceptions=False), TestClient(app, raise_server_exceptions=False)
+    big = _upload(first, login(first, "甲"), [(f"{i}.txt", _report(c)) for i, c in enumerate(COUNTIES[:4])])
+    small = _upload(second, login(second, "乙"), [("mine.txt", _report(COUNTIES[5]))])
+    runner = _runner(app)
+    assert runner.step() and runner.step()
+    assert _job(second, small["job"])["state"] == "已完成"  # served second, not after the four
+    assert _job(first, big["job"])["done"] == 1
+    assert runner.run_until_idle() == 3
+
+
 def test_a_job_survives_a_server_restart(db: str, tmp_path: Path) -> None:
     first = _app(db, tmp_path)
     client = TestClient(first, raise_server_exceptions=False)  # its runner never starts: stopped before it ran

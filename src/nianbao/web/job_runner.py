@@ -6,7 +6,8 @@ uploads keep the store's idempotence and version order. Parsing runs in a separa
 (one worker, started on demand and closed when the queue is empty) so the server's event loop and
 other users' requests keep the GIL. Every file's result is written to the store as soon as it is
 known, which is the progress the pages show; files left 处理中 by a stopped server are taken up
-again when the next runner starts. Jobs are worked first in, first out.
+again when the next runner starts. Open jobs take turns (the one with the fewest files done goes
+next, the oldest among equals); a job's files go in order.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from nianbao.store import schema
 from nianbao.store.app_schema import upload_job_files, upload_jobs
 from nianbao.store.db import Store
 from nianbao.store.record import Failed, Record, file_hash, parse_to_record
-from nianbao.web.jobs import DONE, FAILED, PENDING, PRESENT, RUNNING, STORED, now
+from nianbao.web.jobs import DONE, FAILED, OUTCOMES, PENDING, PRESENT, RUNNING, STORED, now
 
 log = logging.getLogger("nianbao.web.uploads")
 FILE_SECONDS = 600.0  # one file's parse at most; a file that takes longer is 失败, the queue goes on
@@ -153,14 +154,28 @@ class UploadRunner:
         self._finish(claimed, result)
         return True
 
+    def _next_job(self, conn: sa.Connection) -> int | None:
+        """The open job with the fewest files done (oldest first among equals): jobs take turns, so
+        one user's 2,000 files do not hold back another's three."""
+        F, J = upload_job_files, upload_jobs
+        done = sa.func.sum(sa.case((F.c.state.in_(OUTCOMES), 1), else_=0))
+        pending = sa.func.sum(sa.case((F.c.state == PENDING, 1), else_=0))
+        row = conn.execute(sa.select(F.c.job_id).join(J, J.c.id == F.c.job_id).where(J.c.state != DONE)
+                           .group_by(F.c.job_id).having(pending > 0).order_by(done, F.c.job_id).limit(1)).first()
+        return None if row is None else int(row.job_id)
+
     def _claim(self) -> _Claimed | None:
         F, J = upload_job_files, upload_jobs
         while True:
             with self.store.engine.begin() as conn:
-                row = conn.execute(sa.select(F.c.job_id, F.c.seq, F.c.path, F.c.sha256).where(F.c.state == PENDING)
-                                   .order_by(F.c.job_id, F.c.seq).limit(1)).first()
-                if row is None:
+                job_id = self._next_job(conn)
+                if job_id is None:
                     return None
+                row = conn.execute(sa.select(F.c.job_id, F.c.seq, F.c.path, F.c.sha256)
+                                   .where(F.c.job_id == job_id, F.c.state == PENDING)
+                                   .order_by(F.c.seq).limit(1)).first()
+                if row is None:
+                    continue
                 taken = conn.execute(F.update().where(F.c.job_id == row.job_id, F.c.seq == row.seq,
                                                       F.c.state == PENDING).values(state=RUNNING)).rowcount
                 if taken:  # else another server process on the same store took it first
