@@ -269,3 +269,40 @@ def test_places_are_read_for_text_rows_table_rows_and_scans(tmp_path: Path) -> N
     assert parse_place("原文第3行") is None and parse_place(None) is None
     empty = tmp_path / "gone.txt"
     assert load_source(str(empty), "0" * 64).available is False
+
+
+@pytest.mark.parametrize("template_id", ["2021", "2019", "legacy"])
+def test_every_template_draws_each_value_once_and_null_as_unknown(template_id: str) -> None:
+    from nianbao.templates import load_template
+    from nianbao.web.report_view import table_views
+
+    template = load_template(template_id)
+    views = table_views(template_id, {key: None for key in template.required_keys}, [], {}, set())
+    assert [view.title for view in views] == [table.title for table in template.tables]
+    keys = [cell.key for view in views for row in view.rows for cell in row if not cell.header]
+    assert len(keys) == len(set(keys)) and set(template.required_keys) <= set(keys) and keys
+    assert {cell.text for view in views for row in view.rows for cell in row if not cell.header} == {"未知"}
+
+
+def test_a_scanned_row_and_a_text_line_are_located_too(db: str, reports: Path) -> None:
+    import pdfplumber
+
+    from nianbao.web.source import locate
+
+    path = str(reports / "table.pdf")
+    sha = next(r.sha256 for r in _rows(db) if Path(r.path).name == "table.pdf")
+    band = locate(path, sha, "第2页（扫描件 OCR，距页顶 88 点）", "5")
+    assert band is not None and (band.page, band.top, band.exact) == (2, 88.0, False)  # OCR rows: only the row
+    with pdfplumber.open(path) as pdf:
+        word = next(w for w in pdf.pages[0].extract_words() if "2023" in w["text"])
+    box = locate(path, sha, f"第1页（距页顶 {round(word['top'])} 点）", "2023")  # a line of text, not a table row
+    assert box is not None and box.exact and word["x0"] - 1 <= box.x0 < box.x1 <= word["x1"] + 1
+    assert locate(path, sha, "第7页（距页顶 10 点）", "2023") is None  # no such page
+
+
+def _rows(db: str) -> list[Any]:
+    engine = open_store(db).engine
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(schema.reports.c.path, schema.reports.c.sha256)).all()
+    engine.dispose()
+    return list(rows)
