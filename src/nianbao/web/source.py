@@ -10,6 +10,7 @@ its place. No FastAPI here: the routes turn ``SourceError`` into their error sha
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
@@ -125,6 +126,9 @@ class _PageGeometry:
     chars: tuple[tuple[str, float, float, float, float], ...]  # text, x0, top, x1, bottom
 
 
+# PDFium may not be called from two threads at once, not even on different documents (pypdfium2's
+# "Incompatibility with Threading"); the server answers requests in a thread pool.
+_PDFIUM = threading.RLock()
 _sources: LRU[tuple[str, str], tuple[tuple[int, int], Source]] = LRU(8)
 _pngs: LRU[tuple[str, int], bytes] = LRU(32)
 _pages: LRU[tuple[str, int], _PageGeometry] = LRU(32)
@@ -158,6 +162,8 @@ def _read(file: Path, sha256: str) -> Source:
         limits.check_file_size(str(file), file.stat().st_size)
         digest = hashlib.sha256()
         with file.open("rb") as handle:
+            head = handle.read(1 << 20)
+            digest.update(head)
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)
     except UnusableInput as exc:
@@ -167,9 +173,10 @@ def _read(file: Path, sha256: str) -> Source:
     if digest.hexdigest() != sha256:
         return Source(False, "原文件已不可用（文件内容已改变，与入库时不同）")
     try:
-        document = read_document(file)
+        with _PDFIUM if head.startswith(b"%PDF") else contextlib.nullcontext():
+            document = read_document(file)
+            pages = _page_sizes(file) if document.source.format == "pdf" else ()
         lines = reflow(split_lines(document.text, document.places, document.grid))
-        pages = _page_sizes(file) if document.source.format == "pdf" else ()
     except UnusableInput as exc:
         return Source(False, f"原文件无法重新读取：{exc.reason}")
     except Exception:  # a reader's bug must not take the report's page with it
@@ -219,13 +226,14 @@ def page_png(path: str, sha256: str, number: int) -> bytes:
     import pypdfium2
 
     try:
-        document = pypdfium2.PdfDocument(path)
-        try:
-            page = document[number - 1]
-            image = page.render(scale=PAGE_SCALE).to_pil()
-            page.close()
-        finally:
-            document.close()
+        with _PDFIUM:
+            document = pypdfium2.PdfDocument(path)
+            try:
+                page = document[number - 1]
+                image = page.render(scale=PAGE_SCALE).to_pil()
+                page.close()
+            finally:
+                document.close()
     except pypdfium2.PdfiumError:
         raise SourceError(f"第 {number} 页无法渲染（PDF 已损坏）") from None
     buffer = io.BytesIO()
@@ -332,13 +340,14 @@ def _geometry(path: str, sha256: str, number: int) -> _PageGeometry | None:
     from nianbao.ingest.pdfpage import find_tables, page_objects
 
     try:
-        document = pypdfium2.PdfDocument(path)
-        try:
-            page = document[number - 1]
-            objects = page_objects(page)
-            page.close()
-        finally:
-            document.close()
+        with _PDFIUM:
+            document = pypdfium2.PdfDocument(path)
+            try:
+                page = document[number - 1]
+                objects = page_objects(page)
+                page.close()
+            finally:
+                document.close()
         rows = [_table_row(row, texts) for table in find_tables(objects)
                 for row, texts in zip(table.rows, table.extract(), strict=False)]
     except Exception:  # the page read at ingest; a failure now only loses the box
