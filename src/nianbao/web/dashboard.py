@@ -147,8 +147,10 @@ def group_totals(conn: sa.Connection, chosen: sa.Subquery, by: str) -> list[Grou
         group = tuple(row[:len(dims)])
         template = str(group[-1])
         reports = int(row[len(dims)])
-        name = (str(group[0]) if by == "year"
-                else "/".join(str(p) for p in group[:2] if p) or "未知地区")
+        if by == "year":
+            name = "未知年度" if group[0] is None else str(group[0])
+        else:
+            name = "/".join(str(p) for p in group[:2] if p) or "未知地区"
         new_key = new_requests_key(template)
         new = _total("本年新收申请", found(Measure("new", (new_key,))), group, reports) if new_key else None
         outcomes = [_total(m.name, found(m), group, reports) for m in outcome_measures(template)]
@@ -158,8 +160,9 @@ def group_totals(conn: sa.Connection, chosen: sa.Subquery, by: str) -> list[Grou
         out.append(GroupTotals(name=name, template=template, reports=reports, with_errors=int(row[len(dims) + 1] or 0),
                                findings=int(row[len(dims) + 2] or 0), new_requests=new, outcomes=outcomes,
                                appeals=appeals))
-    key = (lambda g: (g.name, g.template)) if by == "year" else (lambda g: (-g.reports, g.name, g.template))
-    return sorted(out, key=key)
+    if by == "year":  # years in order, an unknown year first (so the last group is the latest year)
+        return sorted(out, key=lambda g: (g.name.isdigit(), g.name, g.template))
+    return sorted(out, key=lambda g: (-g.reports, g.name, g.template))
 
 
 def top_rules(conn: sa.Connection, chosen: sa.Subquery, limit: int = TOP_RULES) -> list[dict[str, Any]]:

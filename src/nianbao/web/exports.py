@@ -102,15 +102,39 @@ def review_html(conn: sa.Connection, ids: list[int]) -> str:
     return review_page(BatchResult([stored_report(conn, i) for i in ids], []))
 
 
-def letters_zip(conn: sa.Connection, ids: list[int], template: LetterTemplate, out: Path) -> int:
-    """One 审核意见 DOCX per report into the zip ``out`` (named ``{id}-审核意见-机关-年度.docx``, the id
-    keeping two reports of one agency apart); returns how many letters."""
-    count = 0
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+class _Sink:
+    """A write-only stream a ZipFile writes into and a response drains chunk by chunk."""
+
+    def __init__(self) -> None:
+        self._chunks: list[bytes] = []
+
+    def write(self, data: bytes, /) -> int:
+        self._chunks.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        out = b"".join(self._chunks)
+        self._chunks.clear()
+        return out
+
+
+def letters_zip(engine: sa.Engine, ids: list[int], template: LetterTemplate) -> Iterator[bytes]:
+    """One 审核意见 DOCX per report, as the bytes of a zip, streamed letter by letter (the first bytes
+    leave at once, however many letters follow). Members are named ``{id}-审核意见-机关-年度.docx``,
+    the id keeping two reports of one agency apart, and stored as they are (a DOCX is already
+    compressed). The connection is opened here because the stream outlives the request handler."""
+    sink = _Sink()
+    with engine.connect() as conn, zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as archive:
         for report_id in ids:
             letter = build_letter(conn, report_id, template)
             if letter is None:  # removed since the ids were read
                 continue
             archive.writestr(f"{report_id}-{letter_filename(letter)}", letter_docx(letter, template))
-            count += 1
-    return count
+            yield sink.take()
+    yield sink.take()  # the central directory, written on close

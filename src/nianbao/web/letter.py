@@ -6,12 +6,14 @@ comes from a TOML template (the bundled ``letter_template.toml`` or an office's 
 
 from __future__ import annotations
 
+import copy
 import io
 import string
 import tomllib
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -175,9 +177,16 @@ def build_letter(conn: sa.Connection, report_id: int, template: LetterTemplate,
                   office=template.office, date=values["date"])
 
 
+@cache
+def _blank_document() -> Any:
+    return docx.Document()
+
+
 def letter_docx(letter: Letter, template: LetterTemplate) -> bytes:
     """The letter as DOCX bytes (every text a plain run: python-docx escapes it)."""
-    document = docx.Document()
+    # A copy of one parsed blank document: parsing python-docx's default template (styles.xml and
+    # stylesWithEffects.xml, 800 kB) is most of a letter's cost, and a zip holds up to 2,000 letters.
+    document = copy.deepcopy(_blank_document())
     heading = document.add_paragraph()
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
     heading.add_run(letter.title).bold = True

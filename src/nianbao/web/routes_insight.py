@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 
 from nianbao.store import schema
@@ -142,12 +142,9 @@ def export_letters(request: Request, year: str | None = None, region: str | None
     wording = letter_template(request)
     with _connection(request) as conn:
         ids = bounded_ids(conn, selection(conn, wanted))
-
-    def write(out: Path) -> None:
-        with _connection(request) as conn:
-            letters_zip(conn, ids, wording, out)
-
-    return _file(write, ".zip", f"审核意见-{_stem(wanted)}.zip", f"letters-{_stem(wanted)}.zip")
+    disposition = content_disposition(f"审核意见-{_stem(wanted)}.zip", f"letters-{_stem(wanted)}.zip")
+    return StreamingResponse(letters_zip(store_of(request).engine, ids, wording), media_type=MEDIA["zip"],
+                             headers={"Content-Disposition": disposition})
 
 
 # ---- compare -------------------------------------------------------------------------------------------------
