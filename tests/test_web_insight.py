@@ -131,6 +131,8 @@ def test_dashboard_page_shows_unknown_counts_and_charts(client: TestClient) -> N
     assert client.get("/dashboard/charts/nothing.svg").status_code == 404
     empty = client.get("/dashboard/charts/trend.svg", params={"year": "1990"})
     assert empty.status_code == 200 and b"<svg" in empty.content
+    nothing = client.get("/dashboard", params={"year": "1990"})
+    assert nothing.status_code == 200 and "没有符合条件的报告" in nothing.text
 
 
 def test_compare_one_agency_across_years(client: TestClient) -> None:
