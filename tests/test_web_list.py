@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
+import shutil
+import subprocess
+import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +28,12 @@ from nianbao.web.first_run import create_first_admin
 from nianbao.web.listing import SORTS
 
 PASSWORD = "list password 1"
+PG_SERVER = Path(__file__).resolve().parents[1] / "scripts" / "pg-test-server"
+_pg_names = itertools.count()
 COPIES = 131  # reports added beside the two ingested ones: three pages and a bit
 
 
-def _store_with_copies(tmp_path: Path) -> str:
+def _store_with_copies(tmp_path: Path, db: str) -> str:
     """Two ingested reports, then COPIES more rows made from them (varied agency, region, year, counts),
     a few with no year or no agency, so sorting meets ties and unknown values."""
     folder = tmp_path / "reports"
@@ -35,7 +43,6 @@ def _store_with_copies(tmp_path: Path) -> str:
     (folder / "bad.txt").write_text(report_text(bad, agency="青川县示范局"), encoding="utf-8")
     (folder / "good.txt").write_text(report_text(good, agency="宝清县人民政府", year=2022),
                                      encoding="utf-8")
-    db = str(tmp_path / "list.db")
     store = open_store(db)
     assert ingest(store, sorted(folder.iterdir()), jobs=1).stored == 2
     with store.engine.begin() as conn:
@@ -66,7 +73,7 @@ def _store_with_copies(tmp_path: Path) -> str:
 @pytest.fixture(scope="module")
 def listed(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     tmp = tmp_path_factory.mktemp("list")
-    return _store_with_copies(tmp), tmp
+    return _store_with_copies(tmp, str(tmp / "list.db")), tmp
 
 
 def _client(db: str, tmp: Path) -> TestClient:
@@ -126,7 +133,11 @@ def _walk(client: TestClient, params: dict[str, str]) -> list[list[int]]:
 @pytest.mark.parametrize("order", ["asc", "desc"])
 def test_keyset_pages_follow_the_sort_and_cover_every_report_once(client: TestClient, listed: tuple[str, Path],
                                                                   sort: str, order: str) -> None:
-    rows = _current_rows(listed[0])
+    _check_walks(client, listed[0], sort, order)
+
+
+def _check_walks(client: TestClient, db: str, sort: str, order: str) -> None:
+    rows = _current_rows(db)
     pages = _walk(client, {"sort": sort, "order": order})
     assert [i for page in pages for i in page] == _expected_order(rows, sort, order)
     assert all(len(page) == 50 for page in pages[:-1]) and len(pages) == -(-len(rows) // 50)
@@ -247,8 +258,11 @@ def test_a_store_without_users_leads_to_setup_and_setup_closes_after(empty: Test
 
 
 def test_two_concurrent_setups_make_one_admin(tmp_path: Path) -> None:
-    for attempt in range(3):  # a fresh store each time, four setups let loose at once
-        db = str(tmp_path / f"race-{attempt}.db")
+    _race_setups([str(tmp_path / f"race-{attempt}.db") for attempt in range(3)])
+
+
+def _race_setups(stores: list[str]) -> None:
+    for db in stores:  # a fresh store each time, four setups let loose at once
         open_store(db).engine.dispose()
         engines = [open_store(db).engine for _ in range(4)]
         start = threading.Barrier(len(engines))
@@ -271,3 +285,50 @@ def test_two_concurrent_setups_make_one_admin(tmp_path: Path) -> None:
             engine.dispose()
         assert len(created) == 4 and [c for c in created if c is not None] == [stored[0].id]
         assert len(stored) == 1 and stored[0].role == "admin"
+
+
+# The same on PostgreSQL (scripts/pg-test-server: a private cluster; skipped when PostgreSQL is
+# missing, a failure in CI)
+
+
+@pytest.fixture(scope="module")
+def pg_server() -> Iterator[str]:
+    folder = tempfile.mkdtemp(prefix="nianbao-pg-list-")
+    os.chmod(folder, 0o755)  # the server runs as the postgres user when we are root
+    started = subprocess.run(["bash", str(PG_SERVER), "start", folder], capture_output=True, text=True, timeout=120)
+    if started.returncode != 0:
+        shutil.rmtree(folder, ignore_errors=True)
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL did not start: {started.stderr.strip()}")
+        pytest.skip(f"PostgreSQL unavailable: {started.stderr.strip()}")
+    try:
+        yield started.stdout.strip()
+    finally:
+        subprocess.run(["bash", str(PG_SERVER), "stop", folder], capture_output=True, timeout=60)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _pg_database(server: str) -> str:
+    from nianbao.store.db import store_url
+
+    name = f"nianbao_list_{os.getpid()}_{next(_pg_names)}"
+    engine = sa.create_engine(store_url(server), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    engine.dispose()
+    return server.replace("/postgres?", f"/{name}?")
+
+
+def test_sorting_keyset_and_setup_race_on_postgresql(pg_server: str, tmp_path: Path) -> None:
+    db = _store_with_copies(tmp_path, _pg_database(pg_server))
+    client = _client(db, tmp_path)
+    response = client.post("/login", data={"name": "admin", "password": PASSWORD,
+                                           "csrf_token": _csrf(client.get("/login").text)}, follow_redirects=False)
+    assert response.status_code == 303
+    for sort in SORTS:  # PostgreSQL puts NULL last by default: the list must still put unknown first ascending
+        for order in ("asc", "desc"):
+            _check_walks(client, db, sort, order)
+    filtered = client.get("/api/reports", params={"year": "2020", "region": "甲省", "has_errors": "true"}).json()
+    rows = _current_rows(db)
+    assert filtered["total"] == len([r for r in rows if r.year == 2020 and r.province == "甲省" and r.errors > 0])
+    _race_setups([_pg_database(pg_server) for _ in range(2)])
