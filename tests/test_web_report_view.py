@@ -42,7 +42,8 @@ def reports(tmp_path: Path) -> Path:
     blanks: dict[str, int | float | str] = dict(consistent_values())
     blanks.update({key: "-" for key in NULLED})
     (folder / "blank.txt").write_text(report_text(blanks, agency="宝清县示范局", year=2022), encoding="utf-8")
-    data = ReportData.model_validate({"meta": {"year": 2023, "agency": "饶河县示范局"}, "values": bad})
+    printed = {**bad, **{key: None for key in NULLED}}  # blank cells in the PDF's table
+    data = ReportData.model_validate({"meta": {"year": 2023, "agency": "饶河县示范局"}, "values": printed})
     (folder / "table.pdf").write_bytes(render(data, "pdf", allow_errors=True))
     return folder
 
@@ -169,6 +170,23 @@ def test_a_pdf_report_gives_its_page_and_the_cells_box(client: TestClient, db: s
     assert missing.status_code == 404 and "没有第 9 页" in missing.text
     text_report = report_id(db, "bad.txt")
     assert client.get(f"/reports/{text_report}/pages/1.png").status_code == 404  # a text file has no pages
+
+
+def test_blank_cells_of_a_pdf_table_are_boxed_in_their_own_column(client: TestClient, db: str, reports: Path) -> None:
+    import pdfplumber
+
+    login(client)
+    rid = report_id(db, "table.pdf")
+    boxes = {key: client.get(f"/api/reports/{rid}/source", params={"cell": key}).json()["cell"]["box"]
+             for key in ("requests.granted.natural_person", "requests.granted.business", "requests.granted.research")}
+    assert all(box["exact"] and box["page"] == 2 for box in boxes.values())
+    left, blank, right = boxes.values()
+    assert left["x1"] <= blank["x0"] + 1 and blank["x1"] <= right["x0"] + 1  # 自然人 | 商业企业 | 科研机构
+    with pdfplumber.open(reports / "table.pdf") as pdf:
+        page = pdf.pages[1]
+        assert not (page.crop((blank["x0"] + 1, blank["top"] + 1, blank["x1"] - 1, blank["bottom"] - 1))
+                    .extract_text() or "").strip()
+    assert td(page_of(client, f"/reports/{rid}"), "requests.granted.business").text_content().strip() == "未知"
 
 
 def test_a_moved_or_changed_source_is_said_so_and_the_tables_still_render(client: TestClient, db: str,

@@ -263,7 +263,10 @@ def _digits(text: str) -> str:
 
 
 def _matches(field: str, raw: str) -> bool:
-    """A table field holds the raw text: the same, or with only non-digits around it (a unit)."""
+    """A table field holds the raw text: the same, or with only non-digits around it (a unit); a
+    blank cell is an empty field."""
+    if not raw:
+        return not field
     return field == raw or (raw in field and _digits(field) == _digits(raw))
 
 
@@ -286,15 +289,15 @@ def locate(path: str, sha256: str, place: str | None, raw: str | None = None,
     geometry = _geometry(path, sha256, where.page)
     if geometry is None:
         return band
-    wanted = [_norm(text) for text in [*before, raw or ""] if _norm(text)]
+    wanted = [] if raw is None else [_norm(text) for text in [*before, raw]]  # "" is a blank cell
     if where.table_row:
         row = min((r for r in geometry.rows if abs(r.bbox[1] - where.top) <= ROW_TOLERANCE),
                   key=lambda r: abs(r.bbox[1] - where.top), default=None)
         if row is not None:
-            found = _in_row(row, wanted) if raw and wanted else None
+            found = _in_row(row, wanted) if wanted else None
             x0, top, x1, bottom = found.bbox if found else row.bbox
             return Box(where.page, x0, top, x1, bottom, exact=found is not None)
-    if raw and wanted:
+    if wanted and wanted[-1]:
         found_chars = _in_chars(geometry, where.top, wanted[-1])
         if found_chars is not None:
             return Box(where.page, *found_chars, exact=True)
