@@ -100,13 +100,15 @@ def main() -> None:
     reader, _ = _login(base, "reader")
     urls = ("/api/reports", "/reports", "/upload")
     idle = [t for _ in range(20) for t in _timed(reader, urls)]
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in files:
-            archive.write(path, f"corpus/{path.name}")
+    zips = []
+    for part, first in enumerate(range(0, len(files), 500)):  # Limits.zip_members
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in files[first:first + 500]:
+                archive.write(path, f"corpus/{path.name}")
+        zips.append(("files", (f"corpus-{part}.zip", buffer.getvalue())))
     started = time.perf_counter()
-    response = uploader.post("/api/upload", files=[("files", ("corpus.zip", buffer.getvalue()))],
-                             headers={"X-CSRF-Token": csrf})
+    response = uploader.post("/api/upload", files=zips, headers={"X-CSRF-Token": csrf})
     result["upload_request_s"] = round(time.perf_counter() - started, 3)
     job = response.json()["job"]
     busy: list[float] = []

@@ -101,10 +101,14 @@ class UploadRunner:
         self._wake.set()
 
     def join_idle(self, timeout: float) -> bool:
-        """Wait until the queue is empty as seen after the latest ``wake`` (tests, shutdown scripts)."""
+        """Wait until the runner thread saw the queue empty after the latest ``wake`` (tests, scripts);
+        False on timeout, or when no runner thread is working the queue."""
         with self._state:
             wanted = self._wanted
-            return self._state.wait_for(lambda: self._idle_at >= wanted or self._thread is None, timeout)
+            if self._thread is None:
+                return False
+            self._state.wait_for(lambda: self._idle_at >= wanted or self._stop.is_set(), timeout)
+            return self._idle_at >= wanted
 
     def run_until_idle(self) -> int:
         """Work the queue in the caller's thread until it is empty (no runner thread: tests, scripts);
