@@ -172,6 +172,18 @@ def test_a_pdf_report_gives_its_page_and_the_cells_box(client: TestClient, db: s
     assert client.get(f"/reports/{text_report}/pages/1.png").status_code == 404  # a text file has no pages
 
 
+def test_a_pdf_findings_cells_are_all_boxed_on_its_page(client: TestClient, db: str) -> None:
+    login(client)
+    rid = report_id(db, "table.pdf")
+    finding = next(f for f in client.get(f"/api/reports/{rid}").json()["findings"]
+                   if f["rule"] == "requests.row_total" and "requests.total.total" in f["keys"])
+    view = page_of(client, f"/reports/{rid}?finding={finding['fingerprint']}")
+    rects = view.xpath("//svg//rect")
+    assert len(rects) == len(finding["keys"]) == 7 and all(r.get("class") == "box" for r in rects)  # one row
+    assert len({r.get("x") for r in rects}) == 7 and len({r.get("y") for r in rects}) == 1
+    assert "涉及的数值所在的单元格" in view.xpath("//figcaption")[0].text_content()
+
+
 def test_blank_cells_of_a_pdf_table_are_boxed_in_their_own_column(client: TestClient, db: str, reports: Path) -> None:
     import pdfplumber
 

@@ -87,7 +87,8 @@ class Focus:
     cell: dict[str, Any] | None = None
     finding: str | None = None  # fingerprint
     page: int | None = None  # the PDF page shown beside the source
-    box: Box | None = None
+    box: Box | None = None  # the cell's box, or the first of the finding's cells
+    boxes: list[Box] = field(default_factory=list)  # every box drawn on the page
     page_size: tuple[float, float] | None = None
     view: tuple[float, float, float, float] | None = None  # the part of the page shown (SVG viewBox, points)
 
@@ -96,6 +97,7 @@ def _focus(r: dict[str, Any], report: Report, source: Source, cell: str | None, 
     cells = {c["key"]: c for c in r["cells"]}
     focus = Focus()
     places: list[tuple[str | None, str | None, list[str]]] = []  # (place, raw, raws left of it on its line)
+    fallback: str | None = None  # a finding's own place: its row, when none of its cells is found
     if cell:
         if cell not in cells:
             raise WebError(404, f"该报告没有键为“{cell}”的数值")
@@ -109,32 +111,39 @@ def _focus(r: dict[str, Any], report: Report, source: Source, cell: str | None, 
         focus.keys, focus.line, focus.finding = named_keys(named["keys"], report.values), named["line"], finding
         places.extend((cells[k]["place"], cells[k]["raw"], _left_of(r["cells"], cells[k]))
                       for k in named["keys"] if k in cells and cells[k]["place"])
-        places.append((named["place"], None, []))
+        fallback = named["place"]
     if source.pages:
-        for place, raw, before in places:
-            focus.box = locate(r["path"], r["sha256"], place, raw, before)
-            if focus.box is not None:
-                break
-        where = parse_place(places[0][0]) if places else None
+        for place, raw, before in places[:MAX_BOXES]:
+            box = locate(r["path"], r["sha256"], place, raw, before)
+            if box is not None and (not focus.boxes or box.page == focus.boxes[0].page):
+                focus.boxes.append(box)
+        if not focus.boxes and fallback:
+            focus.boxes = [box for box in [locate(r["path"], r["sha256"], fallback)] if box is not None]
+        focus.box = focus.boxes[0] if focus.boxes else None
+        where = parse_place(places[0][0] if places else fallback)
         focus.page = focus.box.page if focus.box else (where.page if where else 1)
         if not 1 <= focus.page <= len(source.pages):
             focus.page = 1
         focus.page_size = source.pages[focus.page - 1]
-        focus.view = _view_of(focus.page_size, focus.box)
+        focus.view = _view_of(focus.page_size, focus.boxes)
     return focus
 
 
-ZOOM_WIDTH, ZOOM_HEIGHT = 360.0, 240.0  # points around a box: its table's neighbours readable in the pane
+MAX_BOXES = 60  # a finding naming a whole column: its cells on one page, not a search of every page
+ZOOM_WIDTH, ZOOM_HEIGHT = 360.0, 240.0  # points around the boxes: a cell and its neighbours readable in the pane
 
 
-def _view_of(size: tuple[float, float], box: Box | None) -> tuple[float, float, float, float]:
-    """The whole page, or a window around the box (kept inside the page) so that a cell can be read."""
+def _view_of(size: tuple[float, float], boxes: list[Box]) -> tuple[float, float, float, float]:
+    """The whole page, or a window around the boxes (kept inside the page) so that a cell can be read."""
     width, height = size
-    if box is None:
+    if not boxes:
         return (0.0, 0.0, width, height)
-    view_width, view_height = min(width, max(ZOOM_WIDTH, box.width + 40)), min(height, ZOOM_HEIGHT)
-    x = min(max(0.0, (box.x0 + box.x1 - view_width) / 2), width - view_width)
-    y = min(max(0.0, (box.top + box.bottom - view_height) / 2), height - view_height)
+    x0, top = min(b.x0 for b in boxes), min(b.top for b in boxes)
+    x1, bottom = max(b.x1 for b in boxes), max(b.bottom for b in boxes)
+    view_width = min(width, max(ZOOM_WIDTH, x1 - x0 + 40))
+    view_height = min(height, max(ZOOM_HEIGHT, bottom - top + 40))
+    x = min(max(0.0, (x0 + x1 - view_width) / 2), width - view_width)
+    y = min(max(0.0, (top + bottom - view_height) / 2), height - view_height)
     return (round(x, 1), round(y, 1), round(view_width, 1), round(view_height, 1))
 
 
