@@ -41,6 +41,7 @@ def reports(tmp_path: Path) -> Path:
                                     encoding="utf-8")
     blanks: dict[str, int | float | str] = dict(consistent_values())
     blanks.update({key: "-" for key in NULLED})
+    blanks["requests.new_received.total"] = ""  # left blank, and forced by its row: inferred
     (folder / "blank.txt").write_text(report_text(blanks, agency="宝清县示范局", year=2022), encoding="utf-8")
     printed = {**bad, **{key: None for key in NULLED}}  # blank cells in the PDF's table
     data = ReportData.model_validate({"meta": {"year": 2023, "agency": "饶河县示范局"}, "values": printed})
@@ -142,6 +143,9 @@ def test_null_is_shown_as_unknown_never_zero(client: TestClient, db: str) -> Non
         cell = td(page, key)
         assert cell.text_content().strip() == "未知" and "unknown" in cell.get("class")
     assert td(page, "requests.granted.total").text_content().strip() == "9"
+    inferred = td(page, "requests.new_received.total")
+    assert inferred.text_content().strip() == "12" and "inferred" in inferred.get("class").split()
+    assert "由表内勾稽关系推算" in inferred.get("title")
 
 
 def test_a_pdf_report_gives_its_page_and_the_cells_box(client: TestClient, db: str, reports: Path) -> None:
