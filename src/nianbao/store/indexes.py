@@ -16,6 +16,8 @@ LIST_INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("ix_reports_list_errors", "reports", ("current", "errors", "id")),
     ("ix_reports_list_warnings", "reports", ("current", "warnings", "id")),
     ("ix_reports_list_ingested", "reports", ("current", "ingested_at", "id")),
+    # sorting by agency name: the page's ids found from this index and agencies alone
+    ("ix_reports_list_agency", "reports", ("current", "agency_id", "id")),
     ("ix_agencies_name", "agencies", ("name", "id")),  # the list's default order is the agency's name
 )
 

@@ -115,37 +115,40 @@ class Page:
 
 def fetch_page(conn: sa.Connection, query: sa.Select[Any], sort: str, order: str, per_page: int,
                cursor: Cursor | None = None) -> Page:
-    """One page of ``query`` (a select over reports joined to agencies) in the given sort."""
+    """One page of ``query`` (a select over reports joined to agencies) in the given sort.
+
+    Two steps: the page's ids and sort values first, from a narrow query an index can answer
+    without reading the wide report rows (each carries its whole parse), then those rows.
+    """
     key, ascending = SORTS[sort], order == "asc"
-    query = query.order_by(None)
+    backwards = cursor is not None and cursor.before
+    walk = ascending != backwards  # 上一页 walks the other way from the cursor, then turns round
+    narrow = query.with_only_columns(R.c.id, key.column.label("sort_value")).order_by(None)
+    if cursor is not None:
+        narrow = narrow.where(_beyond(key, walk, cursor.value, cursor.id))
+    keys = list(conn.execute(narrow.order_by(*_order_by(key, walk)).limit(per_page + 1)).all())
+    more, keys = len(keys) > per_page, keys[:per_page]
     if cursor is not None and cursor.before:
-        # Walk backwards from the cursor, then turn the rows round.
-        rows = list(conn.execute(query.where(_beyond(key, not ascending, cursor.value, cursor.id))
-                                 .order_by(*_order_by(key, not ascending)).limit(per_page + 1)).all())
-        if len(rows) <= per_page:  # reached the start (rows may have gone since): show the first page
+        if not more:  # reached the start (rows may have gone since): show the first page
             return fetch_page(conn, query, sort, order, per_page)
-        rows = rows[:per_page][::-1]
+        keys.reverse()
         page, more_after, more_before = max(cursor.page, 2), True, True
     else:
-        if cursor is not None:
-            query = query.where(_beyond(key, ascending, cursor.value, cursor.id))
-        rows = list(conn.execute(query.order_by(*_order_by(key, ascending)).limit(per_page + 1)).all())
-        more_after, rows = len(rows) > per_page, rows[:per_page]
-        page = cursor.page if cursor is not None else 1
-        more_before = cursor is not None
-    first, last = (rows[0], rows[-1]) if rows else (None, None)
+        page, more_after, more_before = (cursor.page if cursor else 1), more, cursor is not None
+    ids = [k.id for k in keys]
+    found = {r.id: r for r in conn.execute(query.order_by(None).where(R.c.id.in_(ids)))} if ids else {}
+    rows = [found[i] for i in ids if i in found]
     return Page(
         rows=rows, page=page,
-        next=Cursor(sort, order, _value(last, sort), last.id, page + 1) if more_after and last else None,
-        prev=Cursor(sort, order, _value(first, sort), first.id, page - 1, before=True)
-        if more_before and first else None)
+        next=Cursor(sort, order, _plain(keys[-1].sort_value), keys[-1].id, page + 1) if more_after and keys else None,
+        prev=Cursor(sort, order, _plain(keys[0].sort_value), keys[0].id, page - 1, before=True)
+        if more_before and keys else None)
 
 
-def _value(row: Any, sort: str) -> int | str | None:
-    value = row._mapping[f"sort_{sort}"]
+def _plain(value: Any) -> int | str | None:
     return value if value is None or isinstance(value, str) else int(value)
 
 
 def with_sort_values(query: sa.Select[Any]) -> sa.Select[Any]:
-    """The query with every sort column under a known label, so a page's rows make its cursors."""
+    """The query with every sort column under a known label (``sort_ingested`` and so on), for display."""
     return query.add_columns(*(key.column.label(f"sort_{name}") for name, key in SORTS.items()))
