@@ -135,6 +135,7 @@ def test_three_files_a_zip_and_a_bad_file_complete_with_their_states(running: Te
     assert states["broken.pdf"][0] == "失败" and states["broken.pdf"][2] is None
     reason = states["broken.pdf"][1]
     assert reason and "\n" not in reason and "Traceback" not in reason and "PDF" in reason
+    assert re.fullmatch(r"已入库：友谊县人民政府，2023 年度，错误 0 项，警告 \d+ 项", states["youyi.txt"][1])
     stored = {name: rid for name, (state, _, rid) in states.items() if state == "已入库"}
     assert len(stored) == 5 and all(isinstance(rid, int) for rid in stored.values())
     assert done["counts"] == {"待处理": 0, "处理中": 0, "已入库": 5, "已在库中": 0, "失败": 1}
@@ -163,6 +164,7 @@ def test_progress_is_visible_file_by_file(db: str, tmp_path: Path) -> None:
     job = _upload(client, csrf, [(f"{i}.txt", _report(c)) for i, c in enumerate(COUNTIES[:4])])
     assert job["state"] == "待处理" and job["summary"].startswith("待处理：已处理 0 / 4")
     runner = _runner(app)
+    assert not runner.join_idle(0.1)  # no runner thread: nothing would ever empty the queue
     assert runner.step()
     mid = _job(client, job["job"])
     assert mid["state"] == "处理中" and mid["done"] == 1 < mid["total"] == 4

@@ -31,7 +31,7 @@ from starlette.concurrency import run_in_threadpool
 from nianbao.store import schema
 from nianbao.store.app_schema import upload_job_files, upload_jobs
 from nianbao.store.db import Store
-from nianbao.store.record import Failed, Record, file_hash, parse_to_record
+from nianbao.store.record import Failed, Parsed, Record, file_hash, parse_to_record
 from nianbao.web.jobs import DONE, FAILED, OUTCOMES, PENDING, PRESENT, RUNNING, STORED, now
 
 log = logging.getLogger("nianbao.web.uploads")
@@ -219,7 +219,7 @@ class UploadRunner:
         written = self.store.write([parsed])
         if isinstance(parsed, Failed):
             return _Result(FAILED, parsed.reason)
-        return _Result(STORED, "已入库", written[0])
+        return _Result(STORED, _stored_line(parsed), written[0])
 
     # -- the parsing process ----------------------------------------------------------------
     def _next_sequence(self) -> int:
@@ -262,6 +262,15 @@ class UploadRunner:
             for process in list((pool._processes or {}).values()):
                 process.terminate()
         pool.shutdown(wait=not kill, cancel_futures=True)
+
+
+def _stored_line(parsed: Parsed) -> str:
+    """What a reviewer wants to know at a glance: whose report, which year, how many findings."""
+    errors = sum(f[1] == "error" for f in parsed.findings)
+    warnings = sum(f[1] == "warning" for f in parsed.findings)
+    agency = parsed.agency or "机关未识别"
+    year = f"{parsed.year} 年度" if parsed.year is not None else "年度未识别"
+    return f"已入库：{agency}，{year}，错误 {errors} 项，警告 {warnings} 项"
 
 
 @asynccontextmanager
