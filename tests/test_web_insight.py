@@ -123,8 +123,9 @@ def test_dashboard_page_shows_unknown_counts_and_charts(client: TestClient) -> N
     assert page.status_code == 200
     assert "未知（1 份未填）" in page.text and "（一）予以公开" in page.text
     assert '<td class="num">35</td>' in page.text  # 11 + 12 + 12 new requests in 2023
+    assert page.text.count('<img src="data:image/svg+xml;base64,') == 5  # drawn from the page's own numbers
     for name in ("trend", "outcomes", "appeals", "regions", "rules"):
-        assert f'src="/dashboard/charts/{name}.svg?year=2023"' in page.text
+        assert f'href="/dashboard/charts/{name}.svg?year=2023"' in page.text
         chart = client.get(f"/dashboard/charts/{name}.svg", params={"year": "2023"})
         assert chart.status_code == 200 and chart.headers["content-type"].startswith("image/svg+xml")
         assert b"<svg" in chart.content and b"<script" not in chart.content

@@ -107,24 +107,48 @@ def appeal_grid(template_id: str) -> tuple[list[str], list[tuple[str, list[Measu
     return columns, rows
 
 
-def _totals(conn: sa.Connection, chosen: sa.Subquery, dims: list[KeyedColumnElement[Any]], measure: Measure
-            ) -> dict[tuple[Any, ...], tuple[Number | None, int]]:
-    """Per group: the measure's sum over its reports and how many reports state all its cells."""
-    per_report = (sa.select(*dims, V.c.report_id, sa.func.sum(V.c.value).label("s"),
-                            sa.func.count(V.c.value).label("known"))
-                  .join(chosen, chosen.c.id == V.c.report_id).where(V.c.key.in_(measure.keys))
-                  .group_by(*dims, V.c.report_id).subquery())
+Found = dict[tuple[Any, ...], tuple[Number | None, int]]  # group → (sum over its reports, reports stating it all)
+
+
+def _totals(conn: sa.Connection, chosen: sa.Subquery, dims: list[KeyedColumnElement[Any]],
+            measures: list[tuple[str, ...]]) -> dict[tuple[str, ...], Found]:
+    """Per measure (its keys) and group: the sum over the group's reports and how many reports
+    state every cell of it. One pass over the values: per report first, then per group."""
+    if not measures:
+        return {}
+    columns = []
+    for i, keys in enumerate(measures):
+        inside = V.c.key.in_(keys)
+        columns.append(sa.func.sum(sa.case((inside, V.c.value))).label(f"s{i}"))
+        columns.append(sa.func.sum(sa.case((sa.and_(inside, V.c.value.is_not(None)), 1), else_=0)).label(f"k{i}"))
+    wanted = sorted({k for keys in measures for k in keys})
+    per_report = (sa.select(*dims, V.c.report_id, *columns).join(chosen, chosen.c.id == V.c.report_id)
+                  .where(V.c.key.in_(wanted)).group_by(*dims, V.c.report_id).subquery())
     outer_dims = [per_report.c[d.name] for d in dims]
-    complete = sa.case((per_report.c.known == len(measure.keys), 1), else_=0)
-    query = sa.select(*outer_dims, sa.func.sum(per_report.c.s), sa.func.sum(complete)).group_by(*outer_dims)
-    return {tuple(row[:-2]): (number(row[-2]), int(row[-1] or 0)) for row in conn.execute(query)}
+    sums = []
+    for i, keys in enumerate(measures):
+        sums += [sa.func.sum(per_report.c[f"s{i}"]),
+                 sa.func.sum(sa.case((per_report.c[f"k{i}"] == len(keys), 1), else_=0))]
+    found: dict[tuple[str, ...], Found] = {keys: {} for keys in measures}
+    for row in conn.execute(sa.select(*outer_dims, *sums).group_by(*outer_dims)):
+        group = tuple(row[:len(dims)])
+        for i, keys in enumerate(measures):
+            at = len(dims) + 2 * i
+            found[keys][group] = (number(row[at]), int(row[at + 1] or 0))
+    return found
 
 
-def _total(name: str, found: dict[tuple[Any, ...], tuple[Number | None, int]], group: tuple[Any, ...],
-           reports: int) -> Total:
+def _total(name: str, found: Found, group: tuple[Any, ...], reports: int) -> Total:
     value, complete = found.get(group, (None, 0))
     blank = reports - complete  # a report without the cell stored at all is blank too
     return Total(name, value if blank == 0 and value is not None else None, blank)
+
+
+def _measures(template_id: str) -> list[Measure]:
+    """Every measure the dashboard shows for a template."""
+    new_key = new_requests_key(template_id)
+    appeals = [m for _, row in appeal_grid(template_id)[1] for m in row]
+    return [*([Measure("new", (new_key,))] if new_key else []), *outcome_measures(template_id), *appeals]
 
 
 def group_totals(conn: sa.Connection, chosen: sa.Subquery, by: str) -> list[GroupTotals]:
@@ -135,14 +159,14 @@ def group_totals(conn: sa.Connection, chosen: sa.Subquery, by: str) -> list[Grou
     counts = conn.execute(sa.select(*dims, sa.func.count(), sa.func.sum(sa.case((chosen.c.errors > 0, 1), else_=0)),
                                     sa.func.sum(chosen.c.errors + chosen.c.warnings))
                           .group_by(*dims)).all()
+    templates = {str(row[len(dims) - 1]) for row in counts}
+    measures = {m.keys for t in templates for m in _measures(t)}
+    totals = _totals(conn, chosen, dims, sorted(measures))
+
+    def found(measure: Measure) -> Found:
+        return totals[measure.keys]
+
     out = []
-    cache: dict[Measure, dict[tuple[Any, ...], tuple[Number | None, int]]] = {}
-
-    def found(measure: Measure) -> dict[tuple[Any, ...], tuple[Number | None, int]]:
-        if measure not in cache:
-            cache[measure] = _totals(conn, chosen, dims, measure)
-        return cache[measure]
-
     for row in counts:
         group = tuple(row[:len(dims)])
         template = str(group[-1])

@@ -7,11 +7,13 @@ filters into their arguments and their results into pages, JSON and files.
 
 from __future__ import annotations
 
+import base64
 import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -241,7 +243,15 @@ def dashboard_page(request: Request, year: str | None = None, region: str | None
         data = _dashboard(conn, wanted)
     query = {k: "true" if v is True else v for k, v in _filter_context(wanted).items() if v not in (None, "", False)}
     return render(request, "dashboard.html.j2", {"session": session, "filters": _filter_context(wanted),
-                                                 "levels": LEVELS, "query": query, "charts": charts.CHARTS, **data})
+                                                 "levels": LEVELS, "query": query, "charts": _images(data), **data})
+
+
+def _images(data: dict[str, Any]) -> dict[str, str]:
+    """The page's charts as data: URIs drawn from the numbers the page already holds (one reading of
+    the store per page, not one per chart; CSP allows img-src data:)."""
+    return {name: "data:image/svg+xml;base64," + base64.b64encode(
+        charts.chart_svg(partial(_draw, name, data))).decode("ascii")
+        for name in charts.CHARTS}
 
 
 @router.get("/api/summary")
