@@ -105,3 +105,18 @@ def test_place_names_found_by_their_ending_are_the_names_in_the_text() -> None:
     assert expected == {"青川县", "川县", "示范县", "长寿县", "大县"}
     assert _mentioned(["自治区内"], "自治区", {"某自治区", "治区"}, 4) == set()
     assert _mentioned(["广西某自治区"], "自治区", {"某自治区", "西某自治区"}, 5) == {"某自治区", "西某自治区"}
+
+
+def test_shingle_codes_are_the_shingle_sets() -> None:
+    """The numeric shingles (check.across.shingle_codes) count and compare exactly as the sets of
+    strings, at the edges of the kept range (U+4E00, U+9FFF) and with digits and punctuation."""
+    import random
+
+    from nianbao.check.across import _code_similarity, _shingles, _similarity, shingle_codes
+
+    rng = random.Random(3)
+    alphabet = ["\u4e00", "\u4e01", "\u9ffe", "\u9fff", "文", "字", "1", "，", "a", " "]
+    for _ in range(500):
+        a, b = ("".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40))) for _ in range(2))
+        assert shingle_codes(a).size == len(_shingles(a))
+        assert _code_similarity(shingle_codes(a), shingle_codes(b)) == _similarity(_shingles(a), _shingles(b))

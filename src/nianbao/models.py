@@ -56,11 +56,18 @@ class Cell:
 
     def contract(self) -> dict[str, object]:
         """The contract's cell object: optional fields only when set, ``inferred`` always."""
+        # Unrolled (a report has a hundred cells or more); "is not", not "in (None, False)": 0 == False.
         out: dict[str, object] = {"key": self.key, "value": self.value}
-        for name in ("raw", "line", "split", "unit", "place"):
-            value = getattr(self, name)
-            if value is not None and value is not False:  # not "in (None, False)": 0 == False
-                out[name] = value
+        if (raw := self.raw) is not None:
+            out["raw"] = raw
+        if (line := self.line) is not None and line is not False:
+            out["line"] = line
+        if (split := self.split) is not None and split is not False:
+            out["split"] = split
+        if (unit := self.unit) is not None:
+            out["unit"] = unit
+        if (place := self.place) is not None:
+            out["place"] = place
         out["inferred"] = self.inferred
         return out
 
@@ -114,17 +121,17 @@ class Report(_Model):
     sections: list[Section]
     facts: list[Fact] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
-    # check/across.py's narrative MinHash, attached by the batch worker that parsed the report so
-    # that the rules across the batch need not compute it again. Not data: never dumped.
-    _across_signature: object = PrivateAttr(default=None)
+    # check/across.py's narrative MinHash and shingle codes, made by the batch worker that parsed
+    # the report so that the rules across the batch need not make them again. Not data: never dumped.
+    _across_memo: object = PrivateAttr(default=None)
 
     @property
-    def across_signature(self) -> object:
-        return self._across_signature
+    def across_memo(self) -> object:
+        return self._across_memo
 
-    @across_signature.setter
-    def across_signature(self, signature: object) -> None:
-        self._across_signature = signature
+    @across_memo.setter
+    def across_memo(self, memo: object) -> None:
+        self._across_memo = memo
 
     def contract(self) -> dict[str, object]:
         """The object `nianbao parse --format json` prints (shared/spec/contract.md)."""

@@ -129,6 +129,46 @@ def _narrative(report: Report, numbers: tuple[str, ...]) -> str:
     return "".join(s.text for s in report.sections if s.template_number in numbers)
 
 
+_FIVE, _WHOLE = ("五",), ("一", "五", "六")
+
+
+def shingle_codes(text: str) -> Any:
+    """``_shingles(text)`` as numbers, sorted and unique (a numpy array): each shingle is one
+    complex number, its first three characters in the real part and its last two in the
+    imaginary part, 15 bits a character (the kept characters are U+4E00–U+9FFF), both exact in a
+    float64: equal numbers are equal shingles, so similarities are exactly the sets' — about ten
+    times faster than building the set of strings."""
+    import numpy as np
+
+    kept = _NOT_CJK.sub("", text)
+    count = len(kept) - SHINGLE + 1
+    if count <= 0:
+        return np.empty(0, dtype=np.complex128)
+    chars = np.frombuffer(kept.encode("utf-32-le"), dtype="<u4").astype(np.int64) - 0x4E00
+    head = (chars[:count] << 30) | (chars[1:count + 1] << 15) | chars[2:count + 2]
+    tail = (chars[3:count + 3] << 15) | chars[4:count + 4]
+    return np.unique(head.astype(np.float64) + 1j * tail.astype(np.float64))
+
+
+def _code_similarity(a: Any, b: Any) -> float:
+    """``_similarity`` of two ``shingle_codes`` arrays."""
+    import numpy as np
+
+    if not a.size or not b.size:
+        return 0.0
+    shared = int(np.intersect1d(a, b, assume_unique=True).size)
+    return shared / (int(a.size) + int(b.size) - shared)
+
+
+def _codes(report: Report, numbers: tuple[str, ...]) -> Any:
+    """The shingle codes of the report's narrative parts ``numbers``: attached by the worker that
+    parsed it (``slim_report``), else made now."""
+    memo = report.across_memo
+    if isinstance(memo, dict) and numbers in memo:
+        return memo[numbers]
+    return shingle_codes(_narrative(report, numbers))
+
+
 @pair_rule("continuity.copied_text", "warning", "正文照抄上年报告",
            "同一机关相邻两年的报告，第五部分（存在的主要问题及改进情况）字符 5 元组相似度达 0.80、或一、五、六部分"
            "合计达 0.70（去掉数字和年份后比较），多为照抄上年文本；年度报告应反映本年度的工作。")
@@ -136,18 +176,14 @@ def copied_text(report: Report, previous: Report) -> Iterator[Finding]:
     if report.meta.template in (None, "legacy") or previous.meta.template in (None, "legacy"):
         return
     this = this_rule("continuity.copied_text")
-    five_now, five_before = _narrative(report, ("五",)), _narrative(previous, ("五",))
-    whole_now, whole_before = _narrative(report, ("一", "五", "六")), _narrative(previous, ("一", "五", "六"))
     section = next((s for s in report.sections if s.template_number == "五"), None)
-    mine = _shingles(five_now)  # each set made once: shingling is most of the batch rules' time
-    score = _similarity(mine, _shingles(five_before)) if len(mine) >= MIN_CJK else 0.0
-    if len(mine) >= MIN_CJK and score >= COPIED_SECTION:
+    mine = _codes(report, _FIVE)
+    if mine.size >= MIN_CJK and (score := _code_similarity(mine, _codes(previous, _FIVE))) >= COPIED_SECTION:
         yield this.finding(f"第五部分与 {previous.meta.year} 年报告的相似度为 {score:.2f}"
                            f"（上年报告：{previous.source.path}）", line=section.line if section else None)
         return
-    mine = _shingles(whole_now)
-    score = _similarity(mine, _shingles(whole_before)) if len(mine) >= MIN_CJK else 0.0
-    if len(mine) >= MIN_CJK and score >= COPIED_WHOLE:
+    mine = _codes(report, _WHOLE)
+    if mine.size >= MIN_CJK and (score := _code_similarity(mine, _codes(previous, _WHOLE))) >= COPIED_WHOLE:
         yield this.finding(f"第一、五、六部分与 {previous.meta.year} 年报告的相似度为 {score:.2f}"
                            f"（上年报告：{previous.source.path}）")
 
@@ -178,7 +214,7 @@ def _cross_shingles(report: Report) -> set[str] | None:
 
 def _signature(shingles: set[str]) -> Signature:
     minhash = _minhash()
-    minhash.update_batch([s.encode("utf-8") for s in sorted(shingles)])
+    minhash.update_batch([s.encode("utf-8") for s in shingles])  # a minimum: any order gives one digest
     digest = minhash.digest().astype("<u8").tobytes()
     bands = []
     for band in range(BANDS):
@@ -258,9 +294,10 @@ def cross_similarity(report: Report, other: Report) -> float | None:
 
 def _batch_signature(report: Report) -> Signature | None:
     """The report's narrative signature: the one its worker attached (``slim_report``), else computed."""
-    attached = report.across_signature
-    if isinstance(attached, Signature):
-        return attached if attached.digest else None
+    memo = report.across_memo
+    if isinstance(memo, dict) and "signature" in memo:
+        attached: Signature | None = memo["signature"]
+        return attached
     return narrative_signature(report)
 
 
@@ -280,16 +317,16 @@ def copied_across_agencies(reports: list[Report]) -> Iterator[tuple[Report, Find
     shared_bands = {band: np.array(members) for band, members in buckets.items() if len(members) > 1}
     digests = np.frombuffer(b"".join(s.digest for _, s in texts), dtype="<u8").reshape(len(texts), -1)
     years = np.array([r.meta.year or 0 for r, _ in texts])
-    codes: dict[str, int] = {}
-    agencies = np.array([codes.setdefault(squeeze(r.meta.agency or ""), len(codes)) for r, _ in texts])
-    shingles: dict[int, set[str]] = {}  # the exact sets of the candidates confirmed so far
+    names: dict[str, int] = {}
+    agencies = np.array([names.setdefault(squeeze(r.meta.agency or ""), len(names)) for r, _ in texts])
+    exact: dict[int, Any] = {}  # shingle codes of the candidates compared so far (~8 KB each)
 
-    def exact(index: int) -> set[str]:
-        if index not in shingles:
-            if len(shingles) >= 4096:
-                shingles.clear()
-            shingles[index] = _cross_shingles(texts[index][0]) or set()
-        return shingles[index]
+    def codes(index: int) -> Any:
+        if index not in exact:
+            if len(exact) >= 4096:
+                exact.clear()
+            exact[index] = _codes(texts[index][0], _WHOLE)
+        return exact[index]
 
     for index, (report, signature) in enumerate(texts):
         sharing = [shared_bands[band] for band in signature.bands if band in shared_bands]
@@ -300,7 +337,7 @@ def copied_across_agencies(reports: list[Report]) -> Iterator[tuple[Report, Find
         # the store's cheap filter: a pair estimated far below the threshold is not compared exactly
         estimates = (digests[others] == digests[index]).sum(axis=1) / digests.shape[1]
         for other_index in others[estimates >= ESTIMATE_FLOOR].tolist():
-            score = _similarity(exact(index), exact(other_index))
+            score = _code_similarity(codes(index), codes(other_index))
             if score >= COPIED_ACROSS:
                 yield report, copied_across_finding(report, texts[other_index][0], score)
                 break
@@ -375,7 +412,8 @@ _NARRATIVE = ("一", "五", "六")
 def slim_report(report: Report, *, signature: bool = False) -> Report:
     """A copy of the report holding only what the rules across reports read (a few kilobytes
     instead of the whole report), so that a batch of thousands of reports fits in memory; with
-    ``signature`` its narrative MinHash too (computed here: in a batch, the worker that parsed it)."""
+    ``signature`` its narrative MinHash and shingle codes too (made here: in a batch, by the worker
+    that parsed it, so the batch rules only compare)."""
     values = {k: v for k, v in report.values.items() if k.startswith(_PAIR_VALUE_PREFIXES)}
     slim = Report.model_construct(
         schema_version=report.schema_version,
@@ -384,5 +422,6 @@ def slim_report(report: Report, *, signature: bool = False) -> Report:
         meta=report.meta, values=values, cells=[c for c in report.cells if c.key in values],
         sections=[s for s in report.sections if s.template_number in _NARRATIVE], facts=[], findings=[])
     if signature:
-        slim.across_signature = narrative_signature(report) or Signature(b"", [])
+        slim.across_memo = {"signature": narrative_signature(report), _FIVE: shingle_codes(_narrative(report, _FIVE)),
+                            _WHOLE: shingle_codes(_narrative(report, _WHOLE))}
     return slim
