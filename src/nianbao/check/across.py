@@ -156,7 +156,10 @@ def _code_similarity(a: Any, b: Any) -> float:
 
     if not a.size or not b.size:
         return 0.0
-    shared = int(np.intersect1d(a, b, assume_unique=True).size)
+    if a.size > b.size:
+        a, b = b, a
+    at = np.searchsorted(b, a)  # both sorted and unique: look the smaller up in the larger
+    shared = int(np.count_nonzero(b[np.minimum(at, b.size - 1)] == a))
     return shared / (int(a.size) + int(b.size) - shared)
 
 
@@ -319,25 +322,23 @@ def copied_across_agencies(reports: list[Report]) -> Iterator[tuple[Report, Find
     years = np.array([r.meta.year or 0 for r, _ in texts])
     names: dict[str, int] = {}
     agencies = np.array([names.setdefault(squeeze(r.meta.agency or ""), len(names)) for r, _ in texts])
-    exact: dict[int, Any] = {}  # shingle codes of the candidates compared so far (~8 KB each)
-
-    def codes(index: int) -> Any:
-        if index not in exact:
-            if len(exact) >= 4096:
-                exact.clear()
-            exact[index] = _codes(texts[index][0], _WHOLE)
-        return exact[index]
+    codes = [_codes(r, _WHOLE) for r, _ in texts]  # attached by the workers, or made here
+    sizes = np.array([c.size for c in codes])
 
     for index, (report, signature) in enumerate(texts):
         sharing = [shared_bands[band] for band in signature.bands if band in shared_bands]
         if not sharing:
             continue
         others = np.unique(np.concatenate(sharing))  # batch order, as the exhaustive comparison
-        others = others[(agencies[others] != agencies[index]) & (np.abs(years[others] - years[index]) <= 1)]
+        # |A ∩ B| / |A ∪ B| ≤ min(|A|, |B|) / max(|A|, |B|): sizes too far apart cannot reach the threshold
+        # (exact; the slack only keeps a pair at the boundary)
+        others = others[(agencies[others] != agencies[index]) & (np.abs(years[others] - years[index]) <= 1)
+                        & (np.minimum(sizes[others], sizes[index])
+                           >= COPIED_ACROSS * np.maximum(sizes[others], sizes[index]) - 1e-6)]
         # the store's cheap filter: a pair estimated far below the threshold is not compared exactly
         estimates = (digests[others] == digests[index]).sum(axis=1) / digests.shape[1]
         for other_index in others[estimates >= ESTIMATE_FLOOR].tolist():
-            score = _code_similarity(codes(index), codes(other_index))
+            score = _code_similarity(codes[index], codes[other_index])
             if score >= COPIED_ACROSS:
                 yield report, copied_across_finding(report, texts[other_index][0], score)
                 break
