@@ -304,3 +304,80 @@ def test_views_open_in_sqlite(cli_store: str) -> None:
     totals = sorted(r[0] for r in conn.execute('select "requests.new_received.total" from values_2021 where current'))
     assert totals == [12, 12, 32]
     assert os.path.getsize(cli_store) > 0
+
+
+def _store_content(store: Store) -> list[list[tuple[object, ...]]]:
+    """Everything the writer decides, with row ids replaced by the reports' content hashes."""
+    with store.engine.connect() as conn:
+        sha = dict(conn.execute(sa.select(schema.reports.c.id, schema.reports.c.sha256)).tuples().all())
+        key = dict(conn.execute(sa.select(schema.agencies.c.id, schema.agencies.c.key)).tuples().all())
+        r = schema.reports
+        reports = [(row.sha256, key.get(row.agency_id), row.year, row.version, row.current, row.errors,
+                    row.warnings, row.signature, row.document) for row in conn.execute(sa.select(r))]
+        findings = [(sha[f.report_id], f.rule, f.message, f.keys, f.line, sha.get(f.other_report_id))
+                    for f in conn.execute(sa.select(schema.findings))]
+        values = [(sha[v.report_id], v.key, v.value, v.raw) for v in conn.execute(sa.select(schema.values))]
+        bands = [(sha[b.report_id], b.band, b.hash) for b in conn.execute(sa.select(schema.prose_bands))]
+        shingles = [(sha[s.report_id], s.hashes) for s in conn.execute(sa.select(schema.prose_shingles))]
+        agencies = [tuple(a) for a in conn.execute(sa.select(schema.agencies.c.key, schema.agencies.c.name))]
+    return [sorted(rows, key=repr) for rows in (reports, findings, values, bands, shingles, agencies)]
+
+
+@pytest.fixture(scope="module")
+def sample_records(tmp_path_factory: pytest.TempPathFactory) -> list[object]:
+    """A generated corpus with planted defects, and a second file of one agency's year."""
+    from nianbao.sample.corpus import make_corpus
+    from nianbao.store.record import file_hash, parse_to_record
+
+    folder = tmp_path_factory.mktemp("sample")
+    make_corpus(folder, 60, seed=11, defect_share=0.3, formats=("txt",))
+    files = sorted((folder / "cases").iterdir())
+    (folder / "cases" / "zz-second-version.txt").write_bytes(files[0].read_bytes() + b"\n\n")  # another file
+    files.append(folder / "cases" / "zz-second-version.txt")
+    return [parse_to_record(str(p), file_hash(p), i) for i, p in enumerate(files)]
+
+
+def test_one_transaction_stores_what_one_report_at_a_time_stores(tmp_path: Path, sample_records: list[object]
+                                                                  ) -> None:
+    """The set-based writer (agencies, versions and the rules' look-ups per transaction) gives
+    the store that writing each report in a transaction of its own gives, in any batching."""
+    from nianbao.store.record import Parsed
+
+    records = [r for r in sample_records if isinstance(r, Parsed)]
+    assert len(records) == 61
+    single, batched, halves = (open_store(str(tmp_path / f"{n}.db")) for n in ("single", "batched", "halves"))
+    for record in records:
+        single.write([record])
+    batched.write(records)
+    halves.write(records[:25])
+    halves.write(records[25:])
+    want = _store_content(single)
+    assert _store_content(batched) == want
+    assert _store_content(halves) == want
+    rules = {row[1] for row in want[1]}
+    assert {"corpus.two_reports", "continuity.carry_over"} <= rules  # the store rules did run
+    first, second = (next(row for row in want[0] if row[0] == r.sha256) for r in (records[0], records[-1]))
+    assert (first[3], first[4], second[3], second[4]) == (1, False, 2, True)  # two versions, the later current
+
+
+def test_store_rules_find_what_the_batch_rules_find(tmp_path: Path, sample_records: list[object]) -> None:
+    """Findings across reports in the store (made report by report, through the index) are the
+    findings the batch rules make over the same files in memory."""
+    from nianbao.check.across import cross_report_findings
+    from nianbao.store.record import Parsed, decode_report
+
+    records = [r for r in sample_records if isinstance(r, Parsed) and "second-version" not in r.path]
+    store = open_store(str(tmp_path / "t.db"))
+    for start in range(0, len(records), 16):
+        store.write(records[start:start + 16])
+    reports = [decode_report(r.document) for r in records]
+    by_rule = ("continuity.carry_over", "continuity.in_force", "continuity.copied_text", "corpus.copied_text",
+               "corpus.two_reports")
+    batch = sorted((report.source.path, f.rule, f.message) for report, found in cross_report_findings(reports)
+                   for f in found if f.rule in by_rule)
+    with store.engine.connect() as conn:
+        stored = sorted(conn.execute(sa.select(schema.reports.c.path, schema.findings.c.rule, schema.findings.c.message)
+                                     .join(schema.reports, schema.reports.c.id == schema.findings.c.report_id)
+                                     .where(schema.findings.c.other_report_id.is_not(None))).tuples().all())
+    assert len(batch) >= 10
+    assert stored == batch

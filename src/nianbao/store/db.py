@@ -22,6 +22,7 @@ from nianbao.store.migrate import migrate
 from nianbao.store.record import Parsed, Record, Region
 
 DEFAULT_DB = "nianbao.db"
+WRITER_CACHE_KIB = 256 * 1024  # SQLite page cache of a writing connection
 
 
 class StoreError(Exception):
@@ -71,6 +72,11 @@ class Store:
         from nianbao.store.writer import write_batch
 
         with self.engine.begin() as conn:
+            if conn.dialect.name == "sqlite":
+                # The writer's connection only: a page cache that holds the growing indexes
+                # (default 2 MB), and fewer, larger WAL checkpoints (each one syncs twice).
+                conn.exec_driver_sql(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+                conn.exec_driver_sql("PRAGMA wal_autocheckpoint=8192")
             written = write_batch(conn, records)
             StoreRules(conn, written.ids, written=written).run_all(written.ids)
         return written.ids
@@ -157,7 +163,7 @@ def rewrite_report(conn: sa.Connection, report_id: int, record: Parsed, agency_i
                    warnings: int) -> int:
     """A re-parse: the same file, read again by a newer parser, keeps its id, sequence and version."""
     reports = schema.reports
-    for table in (schema.values, schema.findings, schema.prose_bands):
+    for table in (schema.values, schema.findings, schema.prose_bands, schema.prose_shingles):
         conn.execute(table.delete().where(table.c.report_id == report_id))
     conn.execute(schema.findings.delete().where(schema.findings.c.other_report_id == report_id))
     conn.execute(reports.update().where(reports.c.id == report_id).values(

@@ -47,11 +47,20 @@ def _v4(conn: sa.Connection) -> None:
     indexes.create_list_indexes(conn)
 
 
+def _v5(conn: sa.Connection) -> None:
+    """Narrative shingle hashes, and the band index covering report_id: copied-prose candidates
+    found and compared without reading documents (docs/store.md)."""
+    schema.metadata.create_all(conn, tables=[schema.prose_shingles])
+    conn.exec_driver_sql("DROP INDEX IF EXISTS ix_prose_bands_lookup")
+    conn.exec_driver_sql("CREATE INDEX ix_prose_bands_lookup ON prose_bands (band, hash, report_id)")
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "reports, values, findings, agencies, prose index, failures", _v1),
     (2, "web app: users, sessions, finding reviews, report review states", _v2),
     (3, "web app: background upload jobs and their files", _v3),
     (4, "indexes for the reports list: sorting and keyset paging", _v4),
+    (5, "narrative shingle hashes; band index with report_id", _v5),
 ]
 
 

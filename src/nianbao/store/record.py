@@ -46,6 +46,7 @@ class Parsed:
     document: bytes
     signature: bytes | None = None
     bands: list[tuple[int, int]] = field(default_factory=list)
+    shingles: bytes | None = None  # the narrative's shingle hashes (see shingle_hashes)
     sequence: int = 0  # the file's place in the order given (set by the planner)
 
 
@@ -68,8 +69,19 @@ def decode_report(blob: bytes) -> Report:
     return Report.model_validate_json(zlib.decompress(blob))
 
 
+def shingle_hashes(shingles: set[str]) -> bytes:
+    """Sorted distinct CRC-32s of the shingles: their Jaccard similarity is the shingles' own
+    but for a collision (each moves it by ~0.001; the store confirms near-threshold pairs on
+    the documents themselves)."""
+    import numpy as np
+
+    hashes = np.unique(np.fromiter((zlib.crc32(s.encode("utf-8")) for s in shingles), dtype="<u4",
+                                   count=len(shingles)))
+    return hashes.astype("<u4").tobytes()
+
+
 def to_record(report: Report, sha256: str, sequence: int = 0) -> Parsed:
-    from nianbao.check.across import narrative_signature
+    from nianbao.check.across import _cross_shingles, narrative_signature
     from nianbao.store.agencies import resolve
 
     meta = report.meta
@@ -85,11 +97,13 @@ def to_record(report: Report, sha256: str, sequence: int = 0) -> Parsed:
                      cell.raw if cell else None, cell.line if cell else None, cell.place if cell else None))
     findings = [(f.rule, f.severity, f.message, ",".join(f.keys), f.line, f.place) for f in report.findings]
     signature = narrative_signature(report)
+    shingles = _cross_shingles(report) if signature else None
     return Parsed(sha256=sha256, path=report.source.path, format=report.source.format, agency=meta.agency,
                   year=meta.year, template=meta.template, title=meta.title, published=meta.published,
                   region=region, values=rows, findings=findings, document=encode_report(report),
                   signature=signature.digest if signature else None,
-                  bands=signature.bands if signature else [], sequence=sequence)
+                  bands=signature.bands if signature else [], sequence=sequence,
+                  shingles=shingle_hashes(shingles) if shingles else None)
 
 
 def parse_to_record(path: str, sha256: str, sequence: int = 0) -> Record:

@@ -94,8 +94,17 @@ prose_bands = sa.Table(
     sa.Column("band", sa.Integer, nullable=False),
     sa.Column("hash", sa.BigInteger, nullable=False),
     sa.Column("report_id", sa.Integer, sa.ForeignKey("reports.id", ondelete="CASCADE"), nullable=False),
-    sa.Index("ix_prose_bands_lookup", "band", "hash"),
+    # report_id too (migration 5): the candidates of a band come from the index alone
+    sa.Index("ix_prose_bands_lookup", "band", "hash", "report_id"),
     sa.Index("ix_prose_bands_report", "report_id"),
+)
+
+prose_shingles = sa.Table(
+    # The narrative's character 5-grams as sorted 32-bit hashes (migration 5): a band-sharing
+    # candidate's exact similarity is computed from these, not by decoding its whole document.
+    "prose_shingles", metadata,
+    sa.Column("report_id", sa.Integer, sa.ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("hashes", sa.LargeBinary, nullable=False),  # uint32, little-endian, ascending, distinct
 )
 
 failures = sa.Table(

@@ -124,6 +124,8 @@ def write_batch(conn: sa.Connection, records: Iterable[Record]) -> Written:
         (report_id, *finding) for report_id, record in stored.items() for finding in record.findings])
     insert_many(conn, schema.prose_bands, BAND_COLUMNS, [
         (band, value, report_id) for report_id, record in stored.items() for band, value in record.bands])
+    insert_many(conn, schema.prose_shingles, ("report_id", "hashes"), [
+        (report_id, record.shingles) for report_id, record in stored.items() if record.shingles])
     placed = _placed(conn, {a for a, _ in renumber} | {a for a in agencies.values() if a is not None})
     _renumber(conn, placed, renumber)
     return Written(ids, stored, placed)
