@@ -129,6 +129,7 @@ def test_upload_review_letter_and_export_in_a_browser(server: str, tmp_path: Pat
                 assert time.monotonic() < deadline, "the upload job did not finish"
                 page.wait_for_timeout(200)
             expect(page.locator("tr.job-file")).to_have_count(5)
+            assert page.locator("#job-progress").evaluate("bar => [bar.value, bar.max]") == [5, 5]
             states = page.locator("tr.job-file").evaluate_all("rows => rows.map(r => r.dataset.state)")
             assert states == ["已入库"] * 5, (states, seen)
             names = page.locator("tr.job-file td.name").all_inner_texts()
