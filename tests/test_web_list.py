@@ -259,6 +259,34 @@ def test_a_store_without_users_leads_to_setup_and_setup_closes_after(empty: Test
     assert fresh.get("/login").status_code == 200  # a user exists: the ordinary login form
 
 
+def test_two_setup_pages_posted_at_once_make_one_admin(tmp_path: Path) -> None:
+    db = str(tmp_path / "race-http.db")
+    open_store(db).engine.dispose()
+    app = create_app(Settings(db=db, upload_dir=tmp_path / "uploads"))
+    clients = [TestClient(app, raise_server_exceptions=False) for _ in range(2)]
+    tokens = [_csrf(c.get("/setup").text) for c in clients]  # both saw an empty store
+    start = threading.Barrier(len(clients))
+    statuses: list[int] = []
+
+    def post(client: TestClient, token: str, name: str) -> None:
+        start.wait()
+        statuses.append(client.post("/setup", data={"name": name, "password": "secret pass",
+                                                    "password2": "secret pass", "csrf_token": token},
+                                    follow_redirects=False).status_code)
+
+    threads = [threading.Thread(target=post, args=(c, t, f"管理员{i}")) for i, (c, t) in
+               enumerate(zip(clients, tokens, strict=True))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [303, 404]
+    engine = open_store(db).engine
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(users)).scalar_one() == 1
+    engine.dispose()
+
+
 def test_two_concurrent_setups_make_one_admin(tmp_path: Path) -> None:
     _race_setups([str(tmp_path / f"race-{attempt}.db") for attempt in range(3)])
 
