@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,7 +69,14 @@ def _engine() -> Any:
 
     # Its warnings are coloured lines on stderr for what we report ourselves (no text found).
     logging.getLogger("RapidOCR").setLevel(logging.ERROR)
-    return RapidOCR(params={"Global.log_level": "error"})
+    params: dict[str, Any] = {"Global.log_level": "error"}
+    # onnxruntime takes every core for one page by default; NIANBAO_OCR_THREADS=1 keeps each
+    # worker (a process or a Dask worker) on one core, so N workers scale on N cores.
+    threads = os.environ.get("NIANBAO_OCR_THREADS", "").strip()
+    if threads.isdigit() and int(threads) > 0:
+        params["EngineConfig.onnxruntime.intra_op_num_threads"] = int(threads)
+        params["EngineConfig.onnxruntime.inter_op_num_threads"] = 1
+    return RapidOCR(params=params)
 
 
 def ocr_rows(image: Any, name: str) -> list[OcrRow]:

@@ -81,7 +81,7 @@ def shingle_hashes(shingles: set[str]) -> bytes:
 
 
 def to_record(report: Report, sha256: str, sequence: int = 0) -> Parsed:
-    from nianbao.check.across import _cross_shingles, narrative_signature
+    from nianbao.check.across import _cross_shingles, _signature
     from nianbao.store.agencies import resolve
 
     meta = report.meta
@@ -96,8 +96,8 @@ def to_record(report: Report, sha256: str, sequence: int = 0) -> Parsed:
         rows.append((key, value, bool(cell and cell.inferred), bool(cell and cell.split),
                      cell.raw if cell else None, cell.line if cell else None, cell.place if cell else None))
     findings = [(f.rule, f.severity, f.message, ",".join(f.keys), f.line, f.place) for f in report.findings]
-    signature = narrative_signature(report)
-    shingles = _cross_shingles(report) if signature else None
+    shingles = _cross_shingles(report)  # narrative_signature's two steps: the shingles are stored too
+    signature = _signature(shingles) if shingles is not None else None
     return Parsed(sha256=sha256, path=report.source.path, format=report.source.format, agency=meta.agency,
                   year=meta.year, template=meta.template, title=meta.title, published=meta.published,
                   region=region, values=rows, findings=findings, document=encode_report(report),
