@@ -216,9 +216,7 @@ def _cross_shingles(report: Report) -> set[str] | None:
 
 
 def _signature(shingles: set[str]) -> Signature:
-    minhash = _minhash()
-    minhash.update_batch([s.encode("utf-8") for s in shingles])  # a minimum: any order gives one digest
-    digest = minhash.digest().astype("<u8").tobytes()
+    digest = _minhash_digest(shingles)
     bands = []
     for band in range(BANDS):
         chunk = digest[band * ROWS * 8: (band + 1) * ROWS * 8]
@@ -226,22 +224,35 @@ def _signature(shingles: set[str]) -> Signature:
     return Signature(digest, bands)
 
 
-def _minhash() -> Any:
-    """An empty MinHash of datasketch's default kind (seed 1), built from cached permutations and
-    a memoised shingle hash: the same digest as ``MinHash(num_perm=NUM_PERM, seed=1)``, without
-    drawing the permutations again or re-hashing the stock phrases shared by most reports."""
-    from datasketch import MinHash  # about 0.6 s to import (scipy): only for batches and the store
+def _minhash_digest(shingles: set[str]) -> bytes:
+    """The digest of datasketch's ``MinHash(num_perm=NUM_PERM, seed=1)`` over the shingles (its
+    default "affine32" scheme: SHA-1's first 4 bytes, the MurmurHash3 finalizer, then a·h + b
+    mod 2^32 per permutation), as uint64 little-endian; computed here with numpy alone, so a
+    batch's workers need not import datasketch and scipy (~0.6 s each). A test holds it equal."""
+    import numpy as np
 
-    template = _template_minhash()
-    return MinHash(num_perm=NUM_PERM, seed=1, hashfunc=_shingle_hash, permutations=template.permutations,
-                   scheme=template.scheme)
+    a, b = _permutations()
+    values = np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
+    if shingles:
+        hv = np.array([_shingle_hash(s.encode("utf-8")) for s in shingles], dtype=np.uint32).reshape(-1, 1)
+        hv = hv ^ (hv >> np.uint32(16))
+        hv = hv * np.uint32(0x85EBCA6B)
+        hv = hv ^ (hv >> np.uint32(13))
+        hv = hv * np.uint32(0xC2B2AE35)
+        hv = hv ^ (hv >> np.uint32(16))
+        values = np.minimum(values, (hv * a + b).min(axis=0))  # a minimum: any order gives one digest
+    return bytes(values.astype("<u8").tobytes())
 
 
 @cache
-def _template_minhash() -> Any:
-    from datasketch import MinHash
+def _permutations() -> tuple[Any, Any]:
+    """datasketch's permutations for seed 1 (odd multipliers a, offsets b), drawn once."""
+    import numpy as np
 
-    return MinHash(num_perm=NUM_PERM, seed=1)
+    draw = np.random.RandomState(1)
+    a = draw.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = draw.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
 
 
 _SHINGLE_HASHES: dict[bytes, int] = {}
