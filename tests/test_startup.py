@@ -12,7 +12,7 @@ LAZY = ("rich.console", "jinja2", "sqlalchemy", "openpyxl", "nianbao.render", "n
         "nianbao.review.xlsx", "nianbao.sample.corpus", "nianbao.store.db")
 
 
-def test_the_command_module_leaves_heavy_modules_to_the_commands():
+def test_the_command_module_leaves_heavy_modules_to_the_commands() -> None:
     probe = ("import sys, nianbao.cli; "
              f"print(','.join(m for m in {LAZY!r} if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
@@ -20,5 +20,24 @@ def test_the_command_module_leaves_heavy_modules_to_the_commands():
     assert loaded == ""
 
 
-def test_sample_default_formats_are_the_generators():
+def test_sample_default_formats_are_the_generators() -> None:
     assert ",".join(SAMPLE_FORMATS) == SAMPLE_FORMATS_DEFAULT
+
+
+def test_typer_builds_only_the_command_named() -> None:
+    """Start-up: `nianbao [global options] parse …` builds the parse command alone; anything
+    else (no command, --help, an unknown name) builds them all, so help and suggestions list every one."""
+    from nianbao.cli import _invoked_command
+
+    assert _invoked_command(["parse", "a.txt"]) == "parse"
+    assert _invoked_command(["--debug", "--max-file-mb", "5", "check", "--format", "json"]) == "check"
+    assert _invoked_command(["--help"]) is None and _invoked_command([]) is None
+    assert _invoked_command(["--version", "parse"]) is None
+    every = subprocess.run([sys.executable, "-m", "nianbao", "--help"], capture_output=True, text=True,
+                           check=True, timeout=120).stdout
+    assert "parse" in every and "ingest" in every and "serve" in every
+    typo = subprocess.run([sys.executable, "-m", "nianbao", "pars"], capture_output=True, text=True, timeout=120)
+    assert typo.returncode == 2 and "parse" in typo.stderr
+    one = subprocess.run([sys.executable, "-m", "nianbao", "--max-file-mb", "5", "parse", "--help"],
+                         capture_output=True, text=True, check=True, timeout=120).stdout
+    assert "nianbao parse" in one and "--stream" in one
