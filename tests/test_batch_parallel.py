@@ -37,3 +37,15 @@ def test_json_lines_made_by_the_workers_are_the_librarys(tmp_path: Path) -> None
                           capture_output=True, text=True, timeout=300, check=True)
     assert done.stdout.splitlines() == expected
     assert any('"continuity.' in line for line in expected)  # some lines did gain batch findings
+
+
+def test_held_lines_spill_to_a_file_in_order() -> None:
+    """Lines waiting for the batch rules stay in memory up to the limit, then go to a temporary file."""
+    from nianbao.cli import _HeldLines
+
+    lines = [f'{{"n": {i}, "text": "{"年报" * i}"}}\n'.encode() for i in range(50)]
+    with _HeldLines(limit=300) as held:
+        for line in lines:
+            held.add(line)
+        assert list(held) == lines
+        assert list(held) == lines  # read again from the start

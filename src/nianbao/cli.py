@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
@@ -486,17 +487,14 @@ class _Printed:
 def _print_json_batch(paths: list[Path], record: Record, *, streamed: bool) -> _Printed:
     """``_run_batch`` for --format json, the output byte for byte the same: each file's line is
     made by the process that parsed it, and only a slim copy of each report (what the rules
-    across reports read) is kept for the batch rules. Without ``streamed`` the lines wait in a
-    temporary file, not in memory, and the lines of reports that gain findings are re-made."""
-    import tempfile
-
+    across reports read) is kept for the batch rules. Without ``streamed`` the lines wait (past
+    64 MB in a temporary file, not in memory), and the lines of reports that gain findings are re-made."""
     from nianbao.batch import Parsed, encode_line, line_with_findings, stream_lines
 
     out = _binary_stdout()
     slims: list[Report] = []
-    sizes: list[int] = []
     printed = _Printed(0, [])
-    with tempfile.TemporaryFile() as held:
+    with _HeldLines() as held:
         for result in stream_lines(paths, record, debug=_debug()):
             if isinstance(result, Parsed):
                 slims.append(result.report)
@@ -505,8 +503,7 @@ def _print_json_batch(paths: list[Path], record: Record, *, streamed: bool) -> _
                     out.write(result.line)
                     out.flush()
                 else:
-                    held.write(result.line)
-                    sizes.append(len(result.line))
+                    held.add(result.line)
             else:
                 printed.failures.append(result)
                 _say_failure(result)
@@ -519,12 +516,48 @@ def _print_json_batch(paths: list[Path], record: Record, *, streamed: bool) -> _
                                        "batch_findings": [f.model_dump() for f in findings]}))
         else:
             added = {id(report): findings for report, findings in gained}
-            held.seek(0)
-            for report, size in zip(slims, sizes, strict=True):
-                line = held.read(size)
+            for report, line in zip(slims, held, strict=True):
                 out.write(line_with_findings(line, added[id(report)]) if id(report) in added else line)
     out.flush()
     return printed
+
+
+class _HeldLines:
+    """Lines waiting for the batch rules, in order: in memory up to ``limit`` bytes, the rest in
+    a temporary file (10,000 reports make ~250 MB of JSON)."""
+
+    def __init__(self, limit: int = 64 << 20) -> None:
+        self._limit = limit
+        self._kept: list[bytes] = []
+        self._size = 0
+        self._spilled: list[int] = []
+        self._file: BinaryIO | None = None
+
+    def add(self, line: bytes) -> None:
+        if self._file is None and self._size + len(line) <= self._limit:
+            self._kept.append(line)
+            self._size += len(line)
+            return
+        if self._file is None:
+            import tempfile
+
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by __exit__)
+        self._file.write(line)
+        self._spilled.append(len(line))
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._kept
+        if self._file is not None:
+            self._file.seek(0)
+            for size in self._spilled:
+                yield self._file.read(size)
+
+    def __enter__(self) -> _HeldLines:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._file is not None:
+            self._file.close()
 
 
 def _binary_stdout() -> BinaryIO:
