@@ -36,13 +36,15 @@ def main() -> None:
     args = parser.parse_args()
     corpus = args.corpus or Path(tempfile.gettempdir()) / f"nianbao-bench-{args.count}"
     manifest = corpus / "manifest.json"
-    if not manifest.exists() or len(json.loads(manifest.read_text())) != args.count:
+    generated = not manifest.exists() or len(json.loads(manifest.read_text())) != args.count
+    if generated:
         subprocess.run([sys.executable, "-m", "nianbao", "sample", "-n", str(args.count), "-o", str(corpus),
                         "--seed", str(args.seed), "--formats", "txt", "--defects", "0.3"], check=True)
     command = [sys.executable, "-m", "nianbao", "parse", "--format", "json", str(corpus / "cases")]
     if args.stream:
         command.insert(4, "--stream")
     load_before = _loadavg()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)  # the corpus generator's CPU is not the parse's
     started = time.perf_counter()
     first: float | None = None
     lines = 0
@@ -56,12 +58,13 @@ def main() -> None:
     if proc.returncode != 0:
         raise SystemExit(f"nianbao parse exited {proc.returncode}")
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = usage.ru_utime + usage.ru_stime
+    cpu = usage.ru_utime + usage.ru_stime - before.ru_utime - before.ru_stime
     print(json.dumps({"reports": args.count, "stream": args.stream, "wall_s": round(wall, 1),
                       "reports_per_s": round(args.count / wall, 1), "cpu_s": round(cpu, 1),
                       "cpu_ms_per_report": round(1000 * cpu / args.count, 2),
                       "first_line_s": round(first, 2) if first is not None else None, "lines": lines,
-                      "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
+                      # the largest child process so far: the corpus generator's too when it ran (see "generated")
+                      "peak_rss_mib": round(usage.ru_maxrss / 1024), "generated": generated,
                       "loadavg_before": load_before, "loadavg_after": _loadavg()}, ensure_ascii=False))
 
 
