@@ -71,7 +71,7 @@ def _in_order(work: Callable[[Path], _Result], files: list[Path], jobs: int | No
     from concurrent.futures import ProcessPoolExecutor
 
     # Chunks of a few dozen files: fewer round trips, yet the first results come back soon.
-    chunk = max(1, min(32, len(files) // (8 * workers)))
+    chunk = max(1, min(16, len(files) // (8 * workers)))
     with ProcessPoolExecutor(max_workers=workers) as pool:
         yield from pool.map(work, files, chunksize=chunk)
 
