@@ -381,3 +381,31 @@ def test_store_rules_find_what_the_batch_rules_find(tmp_path: Path, sample_recor
                                      .where(schema.findings.c.other_report_id.is_not(None))).tuples().all())
     assert len(batch) >= 10
     assert stored == batch
+
+
+def test_migration_5_gives_a_store_of_version_4_its_band_years_and_shingles(tmp_path: Path, reports: Path) -> None:
+    """A store written before migration 5 (no band years, no shingle hashes) is brought up to
+    date on opening; a new report is then compared with the old ones as before."""
+    import sqlite3
+
+    db = tmp_path / "old.db"
+    store = open_store(str(db))
+    ingest(store, sorted(reports.iterdir()), jobs=1)
+    store.engine.dispose()
+    with sqlite3.connect(db) as conn:  # back to version 4's shape
+        conn.execute("DROP INDEX ix_prose_bands_lookup")
+        conn.execute("ALTER TABLE prose_bands DROP COLUMN year")
+        conn.execute("CREATE INDEX ix_prose_bands_lookup ON prose_bands (band, hash)")
+        conn.execute("DROP TABLE prose_shingles")
+        conn.execute("DELETE FROM schema_migrations WHERE version = 5")
+    store = open_store(str(db))
+    with store.engine.connect() as conn:
+        bands = conn.execute(sa.select(schema.prose_bands.c.year, schema.reports.c.year).join(
+            schema.reports, schema.reports.c.id == schema.prose_bands.c.report_id)).all()
+        assert bands and all(band_year == report_year for band_year, report_year in bands)
+        assert conn.execute(sa.select(sa.func.count()).select_from(schema.prose_shingles)).scalar_one() == 0
+    newer = _write(reports, "c-2023.txt", "岭东区政府", 2023, NEW_2023)
+    assert ingest(store, [newer], jobs=1).stored == 1
+    assert _count(store, schema.prose_shingles) == 1
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.max(schema.migrations.c.version))).scalar_one() == 5

@@ -48,11 +48,15 @@ def _v4(conn: sa.Connection) -> None:
 
 
 def _v5(conn: sa.Connection) -> None:
-    """Narrative shingle hashes, and the band index covering report_id: copied-prose candidates
-    found and compared without reading documents (docs/store.md)."""
+    """Narrative shingle hashes, the report's year on its bands, and a band index covering year
+    and report: copied-prose candidates found and compared without reading documents."""
     schema.metadata.create_all(conn, tables=[schema.prose_shingles])
+    if "year" not in {c["name"] for c in sa.inspect(conn).get_columns("prose_bands")}:  # v1 of a new store has it
+        conn.exec_driver_sql("ALTER TABLE prose_bands ADD COLUMN year INTEGER")
+        conn.exec_driver_sql("UPDATE prose_bands SET year = (SELECT year FROM reports WHERE reports.id = "
+                             "prose_bands.report_id)")
     conn.exec_driver_sql("DROP INDEX IF EXISTS ix_prose_bands_lookup")
-    conn.exec_driver_sql("CREATE INDEX ix_prose_bands_lookup ON prose_bands (band, hash, report_id)")
+    conn.exec_driver_sql("CREATE INDEX ix_prose_bands_lookup ON prose_bands (band, hash, year, report_id)")
 
 
 MIGRATIONS: list[tuple[int, str, Migration]] = [
@@ -60,7 +64,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (2, "web app: users, sessions, finding reviews, report review states", _v2),
     (3, "web app: background upload jobs and their files", _v3),
     (4, "indexes for the reports list: sorting and keyset paging", _v4),
-    (5, "narrative shingle hashes; band index with report_id", _v5),
+    (5, "narrative shingle hashes; the report's year on its bands, in their index", _v5),
 ]
 
 

@@ -220,36 +220,36 @@ def _candidates(conn: sa.Connection, mine: list[tuple[int, int]], agency_id: int
                 ) -> list[tuple[int, bytes | None]]:
     """Current reports of other agencies, of the same or a neighbouring year, sharing a band, by id.
 
-    Two plain look-ups, so the plan cannot go wrong: the band index gives the sharers, then
-    their rows by primary key. (As one join, SQLite scanned every current report of the three
-    years through the reports list's (current, year) index and probed its bands: a cost per
-    report growing with the store.)"""
-    params: dict[str, int] = {}
+    Two plain look-ups, so the plan cannot go wrong: the band index (band, hash, year,
+    report_id) gives the sharers of the three years, then their rows by primary key. (As one
+    join, SQLite scanned every current report of the three years through the reports list's
+    (current, year) index and probed its bands: a cost per report growing with the store.)"""
+    params: dict[str, int] = {"low": year - 1, "high": year + 1}
     for index, (band, value) in enumerate(mine):
         params[f"b{index}"], params[f"h{index}"] = band, value
     sharers = sorted(conn.execute(_sharers(len(mine)), params).scalars().all())
     rows: list[tuple[int, bytes | None]] = []
     for start in range(0, len(sharers), 500):
-        for row in conn.execute(_sharer_rows(), {"ids": sharers[start:start + 500]}):
-            if row[2] and row[3] != agency_id and row[4] is not None and year - 1 <= row[4] <= year + 1:
-                rows.append((row[0], row[1]))
+        rows += [(row[0], row[1]) for row in conn.execute(_sharer_rows(), {"ids": sharers[start:start + 500]})
+                 if row[2] and row[3] != agency_id]
     return rows
 
 
 @cache
 def _sharers(count: int) -> sa.Select[int]:
-    """Reports sharing one of ``count`` bands; bound parameters, so Core compiles it once."""
+    """Reports of the three years sharing one of ``count`` bands (bound parameters, compiled once)."""
     bands = schema.prose_bands
     return sa.select(bands.c.report_id).distinct().where(sa.or_(*(
-        sa.and_(bands.c.band == sa.bindparam(f"b{i}"), bands.c.hash == sa.bindparam(f"h{i}"))
+        sa.and_(bands.c.band == sa.bindparam(f"b{i}"), bands.c.hash == sa.bindparam(f"h{i}"),
+                bands.c.year.between(sa.bindparam("low"), sa.bindparam("high")))
         for i in range(count))))
 
 
 @cache
-def _sharer_rows() -> sa.Select[int, bytes | None, bool, int | None, int | None]:
-    # Filtered here, not in SQL: given the conditions, SQLite scans the reports list's
-    # (current, year) index instead of looking the ids up.
-    return sa.select(R.c.id, R.c.signature, R.c.current, R.c.agency_id, R.c.year).where(
+def _sharer_rows() -> sa.Select[int, bytes | None, bool, int | None]:
+    # Current and agency are checked by the caller: with them in SQL, SQLite scans the reports
+    # list's (current, year) index instead of looking the ids up by primary key.
+    return sa.select(R.c.id, R.c.signature, R.c.current, R.c.agency_id).where(
         R.c.id.in_(sa.bindparam("ids", expanding=True))).order_by(R.c.id)
 
 

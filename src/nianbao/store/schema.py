@@ -94,8 +94,9 @@ prose_bands = sa.Table(
     sa.Column("band", sa.Integer, nullable=False),
     sa.Column("hash", sa.BigInteger, nullable=False),
     sa.Column("report_id", sa.Integer, sa.ForeignKey("reports.id", ondelete="CASCADE"), nullable=False),
-    # report_id too (migration 5): the candidates of a band come from the index alone
-    sa.Index("ix_prose_bands_lookup", "band", "hash", "report_id"),
+    sa.Column("year", sa.Integer),  # the report's (migration 5): only adjacent years are candidates
+    # year and report_id too (migration 5): a band's candidates of three years from the index alone
+    sa.Index("ix_prose_bands_lookup", "band", "hash", "year", "report_id"),
     sa.Index("ix_prose_bands_report", "report_id"),
 )
 

@@ -30,7 +30,7 @@ REPORT_COLUMNS = ("sha256", "sequence", "path", "format", "agency_id", "agency",
                   "published", "parser_version", "ingested_at", "errors", "warnings", "signature", "document")
 VALUE_COLUMNS = ("report_id", "key", "value", "is_null", "inferred", "split", "raw", "line", "place")
 FINDING_COLUMNS = ("report_id", "rule", "severity", "message", "keys", "line", "place")
-BAND_COLUMNS = ("band", "hash", "report_id")
+BAND_COLUMNS = ("band", "hash", "report_id", "year")
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def write_batch(conn: sa.Connection, records: Iterable[Record]) -> Written:
     insert_many(conn, schema.findings, FINDING_COLUMNS, [
         (report_id, *finding) for report_id, record in stored.items() for finding in record.findings])
     insert_many(conn, schema.prose_bands, BAND_COLUMNS, [
-        (band, value, report_id) for report_id, record in stored.items() for band, value in record.bands])
+        (band, value, report_id, record.year) for report_id, record in stored.items() for band, value in record.bands])
     insert_many(conn, schema.prose_shingles, ("report_id", "hashes"), [
         (report_id, record.shingles) for report_id, record in stored.items() if record.shingles])
     placed = _placed(conn, {a for a, _ in renumber} | {a for a in agencies.values() if a is not None})
