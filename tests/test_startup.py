@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from nianbao.cli import SAMPLE_FORMATS_DEFAULT
 from nianbao.sample.corpus import SAMPLE_FORMATS
 
@@ -41,3 +43,15 @@ def test_typer_builds_only_the_command_named() -> None:
     one = subprocess.run([sys.executable, "-m", "nianbao", "--max-file-mb", "5", "parse", "--help"],
                          capture_output=True, text=True, check=True, timeout=120).stdout
     assert "nianbao parse" in one and "--stream" in one
+
+
+def test_every_command_is_back_after_a_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Building only the named command lasts one call: the app keeps all its commands after it."""
+    from nianbao.cli import app
+
+    before = list(app.registered_commands)
+    monkeypatch.setattr(sys, "argv", ["nianbao", "rules", "--format", "json"])
+    with pytest.raises(SystemExit) as done:
+        app()
+    assert done.value.code == 0
+    assert app.registered_commands == before and len(before) > 5

@@ -43,6 +43,7 @@ class _App(typer.Typer):
     and exit status 2 (1 means "errors found" for ``check``); the traceback only with --debug."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        every = self.registered_commands
         try:
             if not args and not kwargs:
                 self._only(_invoked_command(sys.argv[1:]))
@@ -58,6 +59,8 @@ class _App(typer.Typer):
                 traceback.print_exception(exc, file=sys.stderr)
             sys.stderr.write(f"nianbao: {internal_reason(exc)}（加 --debug 可看详细信息）\n")
             raise SystemExit(EXIT_UNUSABLE) from None
+        finally:
+            self.registered_commands = every  # a later call in the same process sees every command
 
     def _only(self, name: str | None) -> None:
         """Start-up: typer inspects every registered command's signature before running one
