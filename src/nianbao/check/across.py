@@ -234,7 +234,7 @@ def _minhash_digest(shingles: set[str]) -> bytes:
     a, b = _permutations()
     values = np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
     if shingles:
-        hv = np.array([_shingle_hash(s.encode("utf-8")) for s in shingles], dtype=np.uint32).reshape(-1, 1)
+        hv = np.array(_shingle_hashes(shingles), dtype=np.uint32).reshape(-1, 1)
         hv = hv ^ (hv >> np.uint32(16))
         hv = hv * np.uint32(0x85EBCA6B)
         hv = hv ^ (hv >> np.uint32(13))
@@ -255,18 +255,25 @@ def _permutations() -> tuple[Any, Any]:
     return a, b
 
 
-_SHINGLE_HASHES: dict[bytes, int] = {}
-_SHINGLE_HASHES_MAX = 500_000  # ~60 MB at most; emptied when full
+_SHINGLE_HASHES: dict[str, int] = {}
+_SHINGLE_HASHES_MAX = 300_000  # ~40 MB at most; emptied when full
 
 
-def _shingle_hash(data: bytes) -> int:
-    """datasketch's default hash (the first 4 bytes of SHA-1, little-endian), memoised."""
-    found = _SHINGLE_HASHES.get(data)
-    if found is None:
-        if len(_SHINGLE_HASHES) >= _SHINGLE_HASHES_MAX:
-            _SHINGLE_HASHES.clear()
-        found = _SHINGLE_HASHES[data] = int.from_bytes(hashlib.sha1(data).digest()[:4], "little")
-    return found
+def _shingle_hashes(shingles: Iterable[str]) -> list[int]:
+    """datasketch's default hash of each shingle (the first 4 bytes of SHA-1 of its UTF-8,
+    little-endian), memoised: most shingles are stock phrases shared by many reports."""
+    memo = _SHINGLE_HASHES
+    ordered = list(shingles)
+    hashes = list(map(memo.get, ordered))  # one C-level pass; SHA-1 only for the shingles not seen yet
+    if None in hashes:
+        if len(memo) >= _SHINGLE_HASHES_MAX:
+            memo.clear()
+        for at, found in enumerate(hashes):
+            if found is None:
+                shingle = ordered[at]
+                hashes[at] = memo[shingle] = int.from_bytes(hashlib.sha1(shingle.encode("utf-8")).digest()[:4],
+                                                            "little")
+    return hashes  # type: ignore[return-value]  # no None is left
 
 
 # A candidate pair is decoded and compared exactly only when its MinHash estimate reaches this.
