@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from nianbao.cli import SAMPLE_FORMATS_DEFAULT
 from nianbao.sample.corpus import SAMPLE_FORMATS
+
+SAMPLE = Path(__file__).resolve().parents[1] / "src" / "nianbao" / "samples" / "2023-qingchuan-market-bureau.txt"
 
 LAZY = ("rich.console", "jinja2", "sqlalchemy", "openpyxl", "nianbao.render", "nianbao.review.html",
         "nianbao.review.xlsx", "nianbao.sample.corpus", "nianbao.store.db")
@@ -55,3 +61,67 @@ def test_every_command_is_back_after_a_call(monkeypatch: pytest.MonkeyPatch) -> 
         app()
     assert done.value.code == 0
     assert app.registered_commands == before and len(before) > 5
+
+
+def test_template_cache_is_rebuilt_when_the_toml_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cached template is served only for the very TOML it was validated from."""
+    from nianbao.templates import TEMPLATE_IDS
+    from nianbao.templates import cached as template_cache
+
+    data = tmp_path / "data"
+    shutil.copytree(template_cache._DATA, data)
+    monkeypatch.setattr(template_cache, "_DATA", data)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    template_cache.cached_templates.cache_clear()
+    first = template_cache.cached_templates()
+    written = list((tmp_path / "cache" / "nianbao").glob("templates-*.pickle"))
+    assert len(written) == 1 and set(first) == set(TEMPLATE_IDS)
+
+    template_cache.cached_templates.cache_clear()
+    assert template_cache.cached_templates() == first  # read back from the pickle, equal to the validated
+    toml = data / "2021.toml"
+    toml.write_text(toml.read_text("utf-8").replace('name = "', 'name = "改过的', 1), "utf-8")
+    template_cache.cached_templates.cache_clear()
+    changed = template_cache.cached_templates()
+    assert changed["2021"].name.startswith("改过的") and changed["2019"] == first["2019"]
+    rewritten = list((tmp_path / "cache" / "nianbao").glob("templates-*.pickle"))
+    assert len(rewritten) == 1 and rewritten != written  # the stale pickle is replaced, not kept
+
+    toml.write_text(toml.read_text("utf-8") + "\nunknown_key = 1\n", "utf-8")
+    template_cache.cached_templates.cache_clear()
+    with pytest.raises(ValueError, match="unknown_key"):  # still validated: an unknown key is refused
+        template_cache.cached_templates()
+    template_cache.cached_templates.cache_clear()
+
+
+def test_template_cache_unwritable_or_corrupt_still_works(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nianbao.templates import cached as template_cache
+    from nianbao.templates import load_template
+
+    expected = load_template("2021")
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder should be", "utf-8")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    template_cache.cached_templates.cache_clear()
+    assert template_cache.cached_templates()["2021"] == expected
+    assert blocked.read_text("utf-8").startswith("a file")
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    template_cache.cached_templates.cache_clear()
+    template_cache.cached_templates()
+    (pickled,) = (tmp_path / "cache" / "nianbao").glob("templates-*.pickle")
+    pickled.write_bytes(pickled.read_bytes()[:100])  # truncated: read as a miss and written again
+    template_cache.cached_templates.cache_clear()
+    assert template_cache.cached_templates()["2021"] == expected
+    assert pickled.stat().st_size > 100
+    template_cache.cached_templates.cache_clear()
+
+
+def test_a_command_runs_with_the_cache_folder_unwritable(tmp_path: Path) -> None:
+    blocked = tmp_path / "cache"
+    blocked.write_text("", "utf-8")
+    env = {**os.environ, "XDG_CACHE_HOME": str(blocked)}
+    done = subprocess.run([sys.executable, "-m", "nianbao", "parse", "--format", "json", str(SAMPLE)],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0 and done.stderr == ""
+    assert json.loads(done.stdout)["meta"]["template"] in ("2021", "2019", "legacy")

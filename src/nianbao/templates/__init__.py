@@ -2,25 +2,29 @@
 
 Parsing, checking and (later) rendering read these descriptions; adding a template version or a
 label variant is an edit to ``templates/data/*.toml``, not new code.
+
+The specs are frozen dataclasses, not Pydantic models: building a dozen models cost ~20 ms of
+every start-up. Pydantic still validates the TOML (``templates.cached``), but only when the
+TOML changed; a start-up reads the validated templates from a pickle.
 """
 
 from __future__ import annotations
 
-import tomllib
+from dataclasses import dataclass, field
 from functools import cache, cached_property
-from importlib import resources
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import ClassVar, Literal
 
 TemplateId = Literal["2021", "2019", "legacy"]
 TEMPLATE_IDS: tuple[TemplateId, ...] = ("2021", "2019", "legacy")
 
 
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Spec:
+    """A part of a template; Pydantic refuses unknown TOML keys when it validates one."""
+
+    __pydantic_config__: ClassVar[dict[str, str]] = {"extra": "forbid"}
 
 
+@dataclass(frozen=True, kw_only=True)
 class ColumnSpec(_Spec):
     key: str
     label: str
@@ -33,6 +37,7 @@ class ColumnSpec(_Spec):
     at_least: str | None = None  # the column of the same row this one is never less than (累计 ≥ 本年度)
 
 
+@dataclass(frozen=True, kw_only=True)
 class RowSpec(_Spec):
     key: str
     label: str
@@ -46,6 +51,7 @@ class RowSpec(_Spec):
     unmapped: bool = False
 
 
+@dataclass(frozen=True, kw_only=True)
 class BlockSpec(_Spec):
     label: str
     columns: tuple[ColumnSpec, ...]
@@ -53,6 +59,7 @@ class BlockSpec(_Spec):
     rows: tuple[RowSpec, ...]
 
 
+@dataclass(frozen=True, kw_only=True)
 class IdentitySpec(_Spec):
     """sum(left) == sum(right), instantiated per row, per column, or once."""
 
@@ -63,6 +70,7 @@ class IdentitySpec(_Spec):
     infer: bool = True  # may a blank cell be solved from this identity?
 
 
+@dataclass(frozen=True, kw_only=True)
 class BoundSpec(_Spec):
     """part ≤ whole: a "其中" sub-count never exceeds the count it is part of."""
 
@@ -71,6 +79,7 @@ class BoundSpec(_Spec):
     whole: str
 
 
+@dataclass(frozen=True, kw_only=True)
 class TableSpec(_Spec):
     id: str
     title: str
@@ -106,12 +115,14 @@ class TableSpec(_Spec):
         return keys
 
 
+@dataclass(frozen=True, kw_only=True)
 class SectionSpec(_Spec):
     number: str
     title: str
     variants: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, kw_only=True)
 class Template(_Spec):
     id: TemplateId
     name: str
@@ -119,7 +130,7 @@ class Template(_Spec):
     last_year: int
     fingerprints: tuple[str, ...]
     sections: tuple[SectionSpec, ...]
-    tables: tuple[TableSpec, ...] = Field(default=())
+    tables: tuple[TableSpec, ...] = field(default=())
     # Section titles printed by reports of this template beyond ``sections`` (legacy reports had
     # no fixed sections): used to find headings in text that runs them together.
     headings: tuple[str, ...] = ()
@@ -146,8 +157,9 @@ def cell_key(row_key: str, column_key: str) -> str:
 
 @cache
 def load_template(template_id: TemplateId) -> Template:
-    text = resources.files(__package__).joinpath("data", f"{template_id}.toml").read_text("utf-8")
-    return Template.model_validate(tomllib.loads(text))
+    from nianbao.templates.cached import cached_templates
+
+    return cached_templates()[template_id]
 
 
 def all_templates() -> list[Template]:
