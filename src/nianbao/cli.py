@@ -171,10 +171,11 @@ def parse(
         return
     batch = _run_batch(paths, output, _contract_record, streamed=streamed)
     from nianbao.render_text import print_report
+    from nianbao.text_table import Screen
 
-    console = _console()
+    screen = Screen.stdout()
     for report in batch.reports:
-        print_report(report, console)
+        print_report(report, screen)
     _report_failures(_Printed.of(batch), paths)
 
 
@@ -206,9 +207,10 @@ def check(
     batch = _run_batch(paths, output, _findings_record, streamed=streamed)
     if output is OutputFormat.text:
         from nianbao.render_text import print_findings
+        from nianbao.text_table import Screen
 
         for report in batch.reports:
-            print_findings(report, _console())
+            print_findings(report, Screen.stdout())
     if html is not None:
         from nianbao.review.html import review_page
 
@@ -221,8 +223,9 @@ def check(
         typer.echo(f"审核意见表已写入 {xlsx}", err=True)
     if output is OutputFormat.text and len(batch.reports) > 1:
         from nianbao.render_text import print_batch_summary
+        from nianbao.text_table import Screen
 
-        print_batch_summary(batch.reports, _console())
+        print_batch_summary(batch.reports, Screen.stdout())
     _report_failures(_Printed.of(batch), paths)
     if any(f.severity == "error" for r in batch.reports for f in r.findings):
         raise typer.Exit(EXIT_ERRORS)
@@ -244,7 +247,9 @@ def rules(
                                          "phrasings": list(item.phrasings)},
                                         ensure_ascii=False) + "\n")
         return
-    print_rules(catalogue, _console())
+    from nianbao.text_table import Screen
+
+    print_rules(catalogue, Screen.stdout())
 
 
 class RenderFormat(StrEnum):
