@@ -25,8 +25,6 @@ from nianbao.normalize import safe_name
 # Start-up: only what parsing needs is imported here; rich, the renderers, the review page and
 # workbook, the sample generator and the store are imported by the commands that use them.
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from nianbao.render import ReportData
 
 EXIT_ERRORS = 1
@@ -398,12 +396,6 @@ def _load_report_data(path: Path) -> ReportData:
     except ValidationError as exc:
         problems = "；".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
         _fail(f"{path}: 数据不完整或格式不对（{problems}）")
-
-
-def _console() -> Console:
-    from rich.console import Console
-
-    return Console(soft_wrap=True, emoji=False)
 
 
 def _fail(message: str) -> NoReturn:
