@@ -106,6 +106,11 @@ def test_template_cache_unwritable_or_corrupt_still_works(tmp_path: Path, monkey
     assert template_cache.cached_templates()["2021"] == expected
     assert blocked.read_text("utf-8").startswith("a file")
 
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")  # not absolute: no cache, no folder made
+    monkeypatch.chdir(tmp_path)
+    template_cache.cached_templates.cache_clear()
+    assert template_cache.cached_templates()["2021"] == expected and not (tmp_path / "relative").exists()
+
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     template_cache.cached_templates.cache_clear()
     template_cache.cached_templates()

@@ -26,17 +26,21 @@ _SPECS = Path(__file__).with_name("__init__.py")
 _PREFIX = "templates-"
 
 
-def cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/nianbao``, else ``~/.cache/nianbao``."""
+def cache_dir() -> Path | None:
+    """``$XDG_CACHE_HOME/nianbao``, else ``~/.cache/nianbao``; None without an absolute home
+    (never a folder named "~" in the working directory)."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "nianbao"
+    return Path(base) / "nianbao" if os.path.isabs(base) else None
 
 
 @cache
 def cached_templates() -> dict[TemplateId, Template]:
     """Every template, from the cache when it holds this very TOML, else validated (and cached)."""
     sources = {template_id: (_DATA / f"{template_id}.toml").read_bytes() for template_id in TEMPLATE_IDS}
-    path = cache_dir() / f"{_PREFIX}{_digest(sources)}.pickle"
+    folder = cache_dir()
+    if folder is None:
+        return validate_templates(sources)
+    path = folder / f"{_PREFIX}{_digest(sources)}.pickle"
     cached = _read(path)
     if cached is not None:
         return cached
