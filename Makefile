@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 # (the store's server tests start a private cluster with scripts/pg-test-server).
 SYSTEM_PACKAGES := fonts-wqy-zenhei poppler-utils chromium libreoffice-writer-nogui postgresql
 
-.PHONY: demo demo-deps test setup system-deps lint bench fuzz
+.PHONY: demo demo-deps serve test setup system-deps lint bench fuzz
 
 $(BIN)/nianbao: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ demo: setup demo-deps  ## write a sample corpus (30 fictional reports, all forma
 	$(BIN)/nianbao ingest $(DEMO)/cases --db $(DEMO)/nianbao.db --quiet
 	$(BIN)/nianbao list --db $(DEMO)/nianbao.db
 	@echo "审核页面：$(DEMO)/review.html  意见表：$(DEMO)/findings.xlsx  标准答案：$(DEMO)/gold/  数据库：$(DEMO)/nianbao.db"
+	@echo "在浏览器中审核：make serve（首次打开 http://127.0.0.1:8000/ 时创建管理员账号）"
+
+serve: setup  ## the reviewer's desk over the demo store (make demo first); the first visit creates the admin
+	$(BIN)/nianbao serve --db $(DEMO)/nianbao.db
 
 test: setup system-deps  ## the whole test suite, plus lint and types
 	$(BIN)/ruff check src tests bench

@@ -378,3 +378,23 @@ def test_serve_refuses_a_broken_letter_template_in_one_line(tmp_path: Path) -> N
     result = CliRunner().invoke(app, ["serve", "--db", str(tmp_path / "x.db"), "--letter-template", str(broken)])
     assert result.exit_code == 2
     assert result.output.strip().count("\n") == 0 and "缺少文字项" in result.output and "letter.toml" in result.output
+
+
+def test_serve_on_a_store_without_users_points_to_setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from nianbao.cli import app
+
+    served: list[str] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: served.append("run"))
+    db = str(tmp_path / "fresh.db")
+    first = CliRunner().invoke(app, ["serve", "--db", db, "--port", "8123"])
+    assert first.exit_code == 0 and served == ["run"]
+    assert "http://127.0.0.1:8123/setup" in first.output
+    store = open_store(db)
+    with store.engine.begin() as conn:
+        add_user(conn, "张三", "admin", "long enough pw")
+    store.engine.dispose()
+    again = CliRunner().invoke(app, ["serve", "--db", db])
+    assert again.exit_code == 0 and "/setup" not in again.output

@@ -20,11 +20,13 @@ from fastapi.testclient import TestClient
 
 from builder import consistent_values, report_text
 from nianbao.check.labels import cell_name
+from nianbao.models import Number
 from nianbao.store.db import open_store
 from nianbao.store.ingest import ingest
 from nianbao.templates import load_template
 from nianbao.web import Settings, create_app, exports
 from nianbao.web.accounts import add_user
+from nianbao.web.comparison import _rows
 from test_web import PASSWORD, login
 
 BLANKED = ("requests.granted.total", "requests.partly_granted.total", "requests.granted.natural_person",
@@ -291,3 +293,12 @@ def test_charts_are_drawn_without_a_cjk_font(client: TestClient, monkeypatch: py
     monkeypatch.setattr(dashboard_charts, "_font", lambda: None)
     chart = client.get("/dashboard/charts/outcomes.svg")
     assert chart.status_code == 200 and b"<svg" in chart.content
+
+
+def test_a_key_only_the_first_year_states_has_no_change_in_later_steps() -> None:
+    """Three years across two templates: a 2019-only key has no change between the two 2021 years."""
+    values: list[dict[str, Number | None]] = [{"old.only": 4, "shared": 1}, {"shared": 2}, {"shared": 5}]
+    rows = {r["key"]: r for r in _rows(values, load_template("2021"), base_first=False)}
+    assert rows["old.only"]["values"] == [4, None, None]
+    assert rows["old.only"]["changes"] == [{"change": None, "percent": None}, {"change": None, "percent": None}]
+    assert [c["change"] for c in rows["shared"]["changes"]] == [1, 3]

@@ -80,7 +80,12 @@ def serve(
                                   letter_template=letter_template))
     except (StoreError, LetterError) as exc:
         _fail(str(exc))
+    from nianbao.web.first_run import needs_setup
+
     typer.echo(f"审核台已启动：http://{host}:{port}/ （按 Ctrl+C 停止）")
+    with app.state.store.engine.connect() as conn:
+        if needs_setup(conn):
+            typer.echo(f"尚无用户：请先打开 http://{host}:{port}/setup 创建管理员账号")
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

@@ -53,7 +53,9 @@ def _rows(values: list[dict[str, Number | None]], template: Any, base_first: boo
     rows = []
     for key in keys:
         column = [v.get(key) for v in values]
-        changes = [{"change": s[key].delta, "percent": s[key].percent} for s in by_step]
+        # A key neither report of a step states (years across two templates) has no change there.
+        changes = [{"change": s[key].delta, "percent": s[key].percent} if key in s
+                   else {"change": None, "percent": None} for s in by_step]
         rows.append({"key": key, "label": cell_name(template, key), "values": column, "changes": changes,
                      "changed": len(set(column)) > 1})
     return rows
