@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from nianbao.check.labels import cell_name
 from nianbao.models import Number
-from nianbao.store.queries import Filters, report_rows
+from nianbao.store.queries import Filters, query_rows, select_reports
 from nianbao.templates import TemplateId, all_templates, load_template
 
 ExportFormat = Literal["csv", "xlsx", "parquet", "jsonl"]
@@ -48,23 +48,30 @@ def _headers(keys: list[str], templates: list[TemplateId]) -> list[str]:
     return [f"{n}（{k}）" if taken.count(n) > 1 else n for n, k in zip(names, keys, strict=True)]
 
 
-def _templates(conn: sa.Connection, filters: Filters) -> list[TemplateId]:
-    from nianbao.store.queries import select_reports
+Selection = sa.Select[tuple[object, ...]]
 
-    used = set(conn.execute(sa.select(select_reports(conn, filters).subquery().c.template).distinct()).scalars())
+
+def _templates(conn: sa.Connection, query: Selection) -> list[TemplateId]:
+    used = set(conn.execute(sa.select(query.subquery().c.template).distinct()).scalars())
     return [t.id for t in all_templates() if t.id in used]
 
 
-def _rows(conn: sa.Connection, filters: Filters, keys: list[str]) -> Iterator[list[Any]]:
-    for meta, values in report_rows(conn, filters):
+def _rows(conn: sa.Connection, query: Selection, keys: list[str]) -> Iterator[list[Any]]:
+    for meta, values in query_rows(conn, query):
         yield [getattr(meta, name) for name, _ in META] + [values.get(k) for k in keys]
 
 
 def export(conn: sa.Connection, filters: Filters, fmt: ExportFormat, out: Path) -> int:
-    """Write the selected reports to ``out``; returns how many."""
-    templates = _templates(conn, filters)
+    """Write the reports ``filters`` select to ``out``; returns how many."""
+    return export_query(conn, select_reports(conn, filters), fmt, out)
+
+
+def export_query(conn: sa.Connection, query: Selection, fmt: ExportFormat, out: Path) -> int:
+    """Write the reports a ``select_reports`` query selects to ``out`` (the web narrows the query
+    further for its list); returns how many."""
+    templates = _templates(conn, query)
     keys = _keys(templates)
-    rows = _rows(conn, filters, keys)
+    rows = _rows(conn, query, keys)
     if fmt == "csv":
         return _csv(out, [h for _, h in META] + _headers(keys, templates), rows)
     if fmt == "xlsx":

@@ -39,6 +39,7 @@ class Filters:
     rule: str | None = None
     template: str | None = None
     all_versions: bool = False
+    level: str | None = None  # the agency's 省级/市级/县级/乡级
 
 
 def find_agency(conn: sa.Connection, text: str) -> int:
@@ -73,6 +74,8 @@ def select_reports(conn: sa.Connection, filters: Filters) -> sa.Select[tuple[obj
         query = query.where(R.c.template == filters.template)
     if filters.has_errors:
         query = query.where(R.c.errors > 0)
+    if filters.level and filters.level.strip():
+        query = query.where(A.c.level == filters.level.strip())
     if filters.region:
         region = squeeze(filters.region)
         parts = [p for p in region.replace("／", "/").split("/") if p]
@@ -194,13 +197,20 @@ def identity_problems_of(group: Group, year: int | None) -> list[str]:
 
 def report_rows(conn: sa.Connection, filters: Filters) -> Iterator[tuple[Any, dict[str, Number | None]]]:
     """Each selected report with its values, streamed (one report's values in memory at a time)."""
-    reports = select_reports(conn, filters).subquery()
+    return query_rows(conn, select_reports(conn, filters))
+
+
+def query_rows(conn: sa.Connection, query: sa.Select[tuple[object, ...]]
+               ) -> Iterator[tuple[Any, dict[str, Number | None]]]:
+    """Each report a ``select_reports`` query (perhaps narrowed further) selects, with its values:
+    one query by report id, one report's values in memory at a time."""
+    reports = query.subquery()
     meta = {row.id: row for row in conn.execute(sa.select(reports))}
     current: int | None = None
     values: dict[str, Number | None] = {}
-    query = (sa.select(V.c.report_id, V.c.key, V.c.value).join(reports, reports.c.id == V.c.report_id)
+    cells = (sa.select(V.c.report_id, V.c.key, V.c.value).join(reports, reports.c.id == V.c.report_id)
              .order_by(V.c.report_id))
-    for row in conn.execute(query.execution_options(yield_per=5000)):
+    for row in conn.execute(cells.execution_options(yield_per=5000)):
         if row.report_id != current:
             if current is not None:
                 yield meta.pop(current), values

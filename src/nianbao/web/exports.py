@@ -1,7 +1,7 @@
 """Exports of a list's selection: CSV/XLSX (the store's columns), the review page, the letters as a zip.
 
 A library (no FastAPI). Every export takes the list's own query (``selection``), so it holds exactly
-the reports the list shows, whatever the filter (level included, which the store's ``Filters`` lacks).
+the reports the list shows, whatever the filter.
 """
 
 from __future__ import annotations
@@ -9,20 +9,15 @@ from __future__ import annotations
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
 
 from nianbao.batch import BatchResult
-from nianbao.models import Number
-from nianbao.store import schema
-from nianbao.store.export import META, ExportFormat, _csv, _headers, _keys, _xlsx
-from nianbao.store.queries import number, select_reports, stored_report
-from nianbao.templates import TemplateId, all_templates
+from nianbao.store.export import ExportFormat, export_query
+from nianbao.store.queries import select_reports, stored_report
 from nianbao.web.letter import LetterTemplate, build_letter, letter_docx, letter_filename
 from nianbao.web.routes_reports import ListQuery
 
-V = schema.values
 MAX_DOCUMENTS = 2000  # the review page and the letters zip are built in the request: bounded
 
 
@@ -31,55 +26,17 @@ class ExportError(Exception):
 
 
 def selection(conn: sa.Connection, wanted: ListQuery) -> sa.Select[tuple[object, ...]]:
-    """The list's query for these filters: the store's ``select_reports`` plus the agency level,
-    as ``routes_reports._listing`` builds it (raises StoreError for an unknown agency)."""
-    query = select_reports(conn, wanted.filters())
-    level = (wanted.level or "").strip()
-    if level:
-        query = query.where(schema.agencies.c.level == level)
-    return query
-
-
-def _templates(conn: sa.Connection, query: sa.Select[tuple[object, ...]]) -> list[TemplateId]:
-    used = set(conn.execute(sa.select(query.subquery().c.template).distinct()).scalars())
-    return [t.id for t in all_templates() if t.id in used]
-
-
-def _report_rows(conn: sa.Connection, query: sa.Select[tuple[object, ...]]
-                 ) -> Iterator[tuple[Any, dict[str, Number | None]]]:
-    """Each selected report with its values, as the store's ``report_rows`` streams them (one query,
-    by report id; one report's values in memory at a time)."""
-    chosen = query.subquery()
-    meta = {row.id: row for row in conn.execute(sa.select(chosen))}
-    current: int | None = None
-    values: dict[str, Number | None] = {}
-    cells = (sa.select(V.c.report_id, V.c.key, V.c.value).join(chosen, chosen.c.id == V.c.report_id)
-             .order_by(V.c.report_id))
-    for row in conn.execute(cells.execution_options(yield_per=5000)):
-        if row.report_id != current:
-            if current is not None:
-                yield meta.pop(current), values
-            current, values = row.report_id, {}
-        values[row.key] = number(row.value)
-    if current is not None:
-        yield meta.pop(current), values
-    for row in meta.values():  # reports without stored values
-        yield row, {}
+    """The list's query for these filters, as ``routes_reports._listing`` builds it (raises
+    StoreError for an unknown agency)."""
+    return select_reports(conn, wanted.filters())
 
 
 def write_table(conn: sa.Connection, query: sa.Select[tuple[object, ...]], fmt: ExportFormat, out: Path) -> int:
     """The selection as ``nianbao export`` writes it (same columns, Chinese headers, CSV with a BOM,
     numbers as numbers, unknown cells empty); returns how many reports."""
-    templates = _templates(conn, query)
-    keys = _keys(templates)
-    headers = [h for _, h in META] + _headers(keys, templates)
-    rows = ([getattr(meta, name) for name, _ in META] + [values.get(k) for k in keys]
-            for meta, values in _report_rows(conn, query))
-    if fmt == "csv":
-        return _csv(out, headers, rows)
-    if fmt == "xlsx":
-        return _xlsx(out, headers, rows)
-    raise ExportError(f"不支持的导出格式：{fmt}")
+    if fmt not in ("csv", "xlsx"):
+        raise ExportError(f"不支持的导出格式：{fmt}")
+    return export_query(conn, query, fmt, out)
 
 
 def bounded_ids(conn: sa.Connection, query: sa.Select[tuple[object, ...]], limit: int | None = None) -> list[int]:

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from nianbao.check import RULES
-from nianbao.store import schema
 from nianbao.store.app_schema import report_reviews
 from nianbao.store.db import StoreError
 from nianbao.store.queries import Filters, select_reports
@@ -44,7 +43,8 @@ class ListQuery:
 
     def filters(self) -> Filters:
         return Filters(year=self.year, region=_blank(self.region), agency=_blank(self.agency),
-                       template=_blank(self.template), rule=_blank(self.rule), has_errors=self.has_errors)
+                       template=_blank(self.template), rule=_blank(self.rule), has_errors=self.has_errors,
+                       level=_blank(self.level))
 
     def query_string(self) -> str:
         """The filters as URL parameters (blank ones left out), for the sort, paging and export links."""
@@ -73,8 +73,6 @@ def _listing(request: Request, wanted: ListQuery, sort: str | None, order: str |
             query = select_reports(conn, wanted.filters())
         except StoreError as exc:
             raise WebError(404, str(exc)) from None
-        if _blank(wanted.level):
-            query = query.where(schema.agencies.c.level == _blank(wanted.level))
         total = conn.execute(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())).scalar_one()
         found = fetch_page(conn, with_sort_values(query), sort, order, PER_PAGE, cursor)
         ids = [r.id for r in found.rows]
