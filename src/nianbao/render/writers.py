@@ -150,7 +150,7 @@ def write_pdf(blocks: list[Block]) -> bytes:
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    font = _pdf_font(pdfmetrics, UnicodeCIDFont)
+    font = pdf_font(pdfmetrics, UnicodeCIDFont)
     body = ParagraphStyle("body", fontName=font, fontSize=10.5, leading=16, firstLineIndent=21)
     title = ParagraphStyle("title", fontName=font, fontSize=16, leading=24, alignment=TA_CENTER, spaceAfter=12)
     heading = ParagraphStyle("heading", fontName=font, fontSize=12, leading=20, spaceBefore=8, spaceAfter=4)
@@ -194,12 +194,24 @@ CJK_FONT_PATHS = ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
                   "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 
 
+def cjk_font_files() -> list[str]:
+    """The CJK font files this machine has, NIANBAO_CJK_FONT first, then CJK_FONT_PATHS in order."""
+    return [p for p in filter(None, [os.environ.get("NIANBAO_CJK_FONT", ""), *CJK_FONT_PATHS]) if os.path.isfile(p)]
+
+
 def cjk_font_file() -> str | None:
     """The first CJK font file reportlab can embed (NIANBAO_CJK_FONT first), or None."""
-    for path in filter(None, [os.environ.get("NIANBAO_CJK_FONT", ""), *CJK_FONT_PATHS]):
-        if _embeddable(path, os.path.getmtime(path) if os.path.isfile(path) else 0.0):
+    for path in cjk_font_files():
+        if _embeddable(path, os.path.getmtime(path)):
             return path
     return None
+
+
+def chart_font() -> str | None:
+    """The first CJK font file for matplotlib charts, or None. Matplotlib draws CFF outlines too,
+    so any file found will do (no reportlab probe)."""
+    found = cjk_font_files()
+    return found[0] if found else None
 
 
 @lru_cache(maxsize=32)
@@ -216,7 +228,7 @@ def _embeddable(path: str, mtime: float) -> bool:
     return True
 
 
-def _pdf_font(pdfmetrics: Any, cid_font: Any) -> str:
+def pdf_font(pdfmetrics: Any, cid_font: Any) -> str:
     """An embedded CJK TrueType font when the system has one (every viewer shows it, and page
     images rendered for OCR have glyphs); else Adobe's STSong-Light, which needs no file but
     shows only in viewers that carry Adobe's CJK fonts."""

@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 from io import BytesIO
-from pathlib import Path
 
 from nianbao.check.labels import cell_name
+from nianbao.render.writers import chart_font
 from nianbao.store.queries import Group, number
 from nianbao.templates import load_template
 
 # Drawn per group: new applications, and what was decided (办理结果总计), from the 2019/2021 tables.
 SERIES = ("requests.new_received.total", "requests.total.total")
-CJK_FONTS = ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
-
-
-def _font() -> str | None:
-    chosen = os.environ.get("NIANBAO_CJK_FONT")
-    for path in (chosen, *CJK_FONTS):
-        if path and Path(path).is_file():
-            return path
-    return None
 
 
 def summary_chart(groups: list[Group], by: str) -> bytes:
     """The chart as PNG. Without a CJK font (fonts-wqy-zenhei, or NIANBAO_CJK_FONT) the Chinese
     labels cannot be drawn: the chart is still written, and matplotlib's glyph warnings are muted."""
     with warnings.catch_warnings():
-        if _font() is None:
+        if chart_font() is None:
             warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
         return _draw(groups, by)
 
@@ -40,7 +30,7 @@ def _draw(groups: list[Group], by: str) -> bytes:
     from matplotlib import font_manager
     from matplotlib import pyplot as plt
 
-    font = _font()
+    font = chart_font()
     props = None
     if font is not None:
         font_manager.fontManager.addfont(font)

@@ -17,7 +17,7 @@ from typing import Any
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 
-from nianbao.store.charts import _font
+from nianbao.render.writers import chart_font as _font
 from nianbao.web.dashboard import GroupTotals, Total
 
 CHARTS = ("trend", "outcomes", "appeals", "regions", "rules")

@@ -224,9 +224,9 @@ def letter_pdf(letter: Letter, template: LetterTemplate) -> bytes:
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
-    from nianbao.render.writers import _pdf_font
+    from nianbao.render.writers import pdf_font
 
-    font = _pdf_font(pdfmetrics, UnicodeCIDFont)
+    font = pdf_font(pdfmetrics, UnicodeCIDFont)
     body = ParagraphStyle("body", fontName=font, fontSize=11, leading=18, wordWrap="CJK", spaceAfter=4)
     indented = ParagraphStyle("indented", parent=body, leftIndent=22)
     title = ParagraphStyle("title", parent=body, fontSize=15, leading=22, alignment=TA_CENTER, spaceAfter=14)
