@@ -45,24 +45,26 @@ def content_disposition(name: str, fallback: str) -> str:
     return f'attachment; filename="{fallback}"; filename*=UTF-8\'\'{quote(name, safe="")}'
 
 
-@router.get("/reports/{report_id}/letter.docx", include_in_schema=False)
-def letter_download(request: Request, report_id: int) -> Response:
+def _download(request: Request, report_id: int, suffix: str) -> Response:
+    """The letter as a file: ``.docx`` or ``.pdf``, named after agency and year."""
     current(request)
     template = _template(request)
     letter = _letter(request, report_id, template)
-    return Response(letter_docx(letter, template), media_type=DOCX_TYPE,
-                    headers={"Content-Disposition": content_disposition(letter_filename(letter),
-                                                                        f"letter-{report_id}.docx")})
+    content, media_type = ((letter_pdf(letter, template), PDF_TYPE) if suffix == ".pdf"
+                           else (letter_docx(letter, template), DOCX_TYPE))
+    return Response(content, media_type=media_type,
+                    headers={"Content-Disposition": content_disposition(letter_filename(letter, suffix),
+                                                                        f"letter-{report_id}{suffix}")})
+
+
+@router.get("/reports/{report_id}/letter.docx", include_in_schema=False)
+def letter_download(request: Request, report_id: int) -> Response:
+    return _download(request, report_id, ".docx")
 
 
 @router.get("/reports/{report_id}/letter.pdf", include_in_schema=False)
 def letter_pdf_download(request: Request, report_id: int) -> Response:
-    current(request)
-    template = _template(request)
-    letter = _letter(request, report_id, template)
-    return Response(letter_pdf(letter, template), media_type=PDF_TYPE,
-                    headers={"Content-Disposition": content_disposition(letter_filename(letter, ".pdf"),
-                                                                        f"letter-{report_id}.pdf")})
+    return _download(request, report_id, ".pdf")
 
 
 @router.get("/api/reports/{report_id}/letter")
