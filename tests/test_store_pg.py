@@ -7,13 +7,10 @@ in CI (CI=true) a missing server is a failure, not a skip.
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,44 +21,20 @@ from nianbao.store import schema
 from nianbao.store.db import open_store
 from nianbao.store.ingest import ingest
 from nianbao.store.queries import Filters, report_rows, summary
+from pg_support import new_database, pg_cluster
 from test_store import NEW_2022, NEW_2023, NEW_2023_FIRST, _write
-
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "pg-test-server"
-_names = itertools.count()
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    folder = tempfile.mkdtemp(prefix="nianbao-pg-")
-    os.chmod(folder, 0o755)  # the server runs as the postgres user when we are root
-    started = subprocess.run(["bash", str(SCRIPT), "start", folder], capture_output=True, text=True, timeout=120)
-    if started.returncode != 0:
-        shutil.rmtree(folder, ignore_errors=True)
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL did not start: {started.stderr.strip()}")
-        pytest.skip(f"PostgreSQL unavailable: {started.stderr.strip()}")
-    try:
-        yield started.stdout.strip()
-    finally:
-        subprocess.run(["bash", str(SCRIPT), "stop", folder], capture_output=True, timeout=60)
-        shutil.rmtree(folder, ignore_errors=True)
+    with pg_cluster("nianbao-pg-") as url:
+        yield url
 
 
 @pytest.fixture
 def database(server: str) -> str:
     """A fresh database on the server; its URL."""
-    name = f"nianbao_{os.getpid()}_{next(_names)}"
-    engine = sa.create_engine(open_store_url(server), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    engine.dispose()
-    return server.replace("/postgres?", f"/{name}?")
-
-
-def open_store_url(url: str) -> str:
-    from nianbao.store.db import store_url
-
-    return store_url(url)
+    return new_database(server)
 
 
 def test_ingest_versions_and_rules_on_postgresql(database: str, tmp_path: Path) -> None:

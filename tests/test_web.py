@@ -3,9 +3,7 @@ uploads (good, bad, oversized, zip traversal and bombs), escaping, review marks.
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from pathlib import Path
 
 import httpx
@@ -17,10 +15,10 @@ from builder import consistent_values, report_text
 from nianbao.store import schema
 from nianbao.store.app_schema import finding_reviews, report_reviews
 from nianbao.store.db import open_store
-from nianbao.store.ingest import ingest
 from nianbao.web import Settings, create_app
 from nianbao.web.accounts import add_user
 from nianbao.web.uploads import Limits
+from web_support import store_with_users, zip_of
 
 INJECTION = "<script>alert('x')</script>"
 PASSWORD = "correct horse 1"
@@ -37,13 +35,8 @@ def db(tmp_path: Path) -> str:
     (folder / "good.txt").write_text(report_text(consistent_values(), agency="宝清县人民政府", year=2022),
                                      encoding="utf-8")
     path = str(tmp_path / "web.db")
-    store = open_store(path)
-    summary = ingest(store, sorted(folder.iterdir()), jobs=1)
-    assert summary.stored == 2
-    with store.engine.begin() as conn:
-        add_user(conn, "admin", "admin", PASSWORD)
-        add_user(conn, "reader", "reviewer", PASSWORD)
-    store.engine.dispose()
+    assert store_with_users(path, [("admin", "admin"), ("reader", "reviewer")], PASSWORD,
+                            sorted(folder.iterdir())) == 2
     return path
 
 
@@ -226,14 +219,6 @@ def test_review_marks_and_state_are_stored_with_who_and_when(client: TestClient,
     assert client.get("/api/reports", params={"has_errors": "true"}).json()["reports"][0]["state"] == "已退回"
 
 
-def _zip(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
 def _run_uploads(client: TestClient) -> int:
     """Work the app's upload queue in this thread (the client runs no lifespan, so no runner thread)."""
     from fastapi import FastAPI
@@ -256,12 +241,12 @@ def _job_files(client: TestClient, response: httpx.Response) -> dict[str, dict[s
     return {f["name"]: f for f in job["files"]}
 
 
-def test_upload_good_bad_and_zip(client: TestClient, db: str) -> None:
+def test_upload_good_bad_andzip_of(client: TestClient, db: str) -> None:
     csrf = login(client)
     good = report_text(consistent_values(), agency="集贤县人民政府", year=2023).encode("utf-8")
     other = report_text(consistent_values(), agency="友谊县人民政府", year=2023).encode("utf-8")
     files = [("files", ("jixian.txt", good)), ("files", ("notes.exe", b"MZ...")),
-             ("files", ("empty.txt", b"")), ("files", ("folder.zip", _zip({"a/youyi.txt": other, "a/x.bin": b"1"})))]
+             ("files", ("empty.txt", b"")), ("files", ("folder.zip", zip_of({"a/youyi.txt": other, "a/x.bin": b"1"})))]
     by_name = _job_files(client, client.post("/api/upload", files=files, headers={"X-CSRF-Token": csrf}))
     assert by_name["jixian.txt"]["state"] == "已入库" and by_name["jixian.txt"]["report_id"]
     assert by_name["notes.exe"]["state"] == "失败" and "不支持" in str(by_name["notes.exe"]["message"])
@@ -306,12 +291,12 @@ def test_upload_refuses_traversal_bombs_and_oversized(db: str, tmp_path: Path) -
         assert job["files"][0]["state"] == "失败"
         return dict(job["files"][0])
 
-    traversal = one("evil.zip", _zip({"../../etc/evil.txt": b"x"}))
+    traversal = one("evil.zip", zip_of({"../../etc/evil.txt": b"x"}))
     assert "越出" in str(traversal["message"])
     assert not (tmp_path / "etc").exists()
-    absolute = one("abs.zip", _zip({"/tmp/evil.txt": b"x"}))
+    absolute = one("abs.zip", zip_of({"/tmp/evil.txt": b"x"}))
     assert "越出" in str(absolute["message"])
-    bomb = one("bomb.zip", _zip({"big.txt": b"0" * 40_000}))  # compresses several hundred times
+    bomb = one("bomb.zip", zip_of({"big.txt": b"0" * 40_000}))  # compresses several hundred times
     assert "压缩炸弹" in str(bomb["message"])
     assert "不是有效的 zip" in str(one("fake.zip", b"PK not really")["message"])
     big = one("big.txt", b"x" * 50_001)

@@ -21,13 +21,11 @@ from fastapi.testclient import TestClient
 from builder import consistent_values, report_text
 from nianbao.check.labels import cell_name
 from nianbao.models import Number
-from nianbao.store.db import open_store
-from nianbao.store.ingest import ingest
 from nianbao.templates import load_template
 from nianbao.web import Settings, create_app, exports
-from nianbao.web.accounts import add_user
 from nianbao.web.comparison import _rows
 from test_web import PASSWORD, login
+from web_support import store_with_users
 
 BLANKED = ("requests.granted.total", "requests.partly_granted.total", "requests.granted.natural_person",
            "requests.partly_granted.natural_person", "appeals.review.upheld", "appeals.review.other")
@@ -51,11 +49,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> str:
     for name, text in texts.items():
         (folder / name).write_text(text, encoding="utf-8")
     path = str(folder / "insight.db")
-    store = open_store(path)
-    assert ingest(store, sorted(folder.glob("*.txt")), jobs=1).stored == 4
-    with store.engine.begin() as conn:
-        add_user(conn, "admin", "admin", PASSWORD)
-    store.engine.dispose()
+    assert store_with_users(path, [("admin", "admin")], PASSWORD, sorted(folder.glob("*.txt"))) == 4
     return path
 
 

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
-import os
 import re
-import shutil
-import subprocess
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,10 +21,9 @@ from nianbao.web import Settings, create_app
 from nianbao.web.accounts import add_user
 from nianbao.web.first_run import create_first_admin
 from nianbao.web.listing import SORTS
+from pg_support import new_database, pg_cluster
 
 PASSWORD = "list password 1"
-PG_SERVER = Path(__file__).resolve().parents[1] / "scripts" / "pg-test-server"
-_pg_names = itertools.count()
 COPIES = 131  # reports added beside the two ingested ones: three pages and a bit
 
 
@@ -323,34 +317,12 @@ def _race_setups(stores: list[str]) -> None:
 
 @pytest.fixture(scope="module")
 def pg_server() -> Iterator[str]:
-    folder = tempfile.mkdtemp(prefix="nianbao-pg-list-")
-    os.chmod(folder, 0o755)  # the server runs as the postgres user when we are root
-    started = subprocess.run(["bash", str(PG_SERVER), "start", folder], capture_output=True, text=True, timeout=120)
-    if started.returncode != 0:
-        shutil.rmtree(folder, ignore_errors=True)
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL did not start: {started.stderr.strip()}")
-        pytest.skip(f"PostgreSQL unavailable: {started.stderr.strip()}")
-    try:
-        yield started.stdout.strip()
-    finally:
-        subprocess.run(["bash", str(PG_SERVER), "stop", folder], capture_output=True, timeout=60)
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _pg_database(server: str) -> str:
-    from nianbao.store.db import store_url
-
-    name = f"nianbao_list_{os.getpid()}_{next(_pg_names)}"
-    engine = sa.create_engine(store_url(server), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    engine.dispose()
-    return server.replace("/postgres?", f"/{name}?")
+    with pg_cluster("nianbao-pg-list-") as url:
+        yield url
 
 
 def test_sorting_keyset_and_setup_race_on_postgresql(pg_server: str, tmp_path: Path) -> None:
-    db = _store_with_copies(tmp_path, _pg_database(pg_server))
+    db = _store_with_copies(tmp_path, new_database(pg_server, "nianbao_list"))
     client = _client(db, tmp_path)
     response = client.post("/login", data={"name": "admin", "password": PASSWORD,
                                            "csrf_token": _csrf(client.get("/login").text)}, follow_redirects=False)
@@ -361,4 +333,4 @@ def test_sorting_keyset_and_setup_race_on_postgresql(pg_server: str, tmp_path: P
     filtered = client.get("/api/reports", params={"year": "2020", "region": "甲省", "has_errors": "true"}).json()
     rows = _current_rows(db)
     assert filtered["total"] == len([r for r in rows if r.year == 2020 and r.province == "甲省" and r.errors > 0])
-    _race_setups([_pg_database(pg_server) for _ in range(2)])
+    _race_setups([new_database(pg_server, "nianbao_list") for _ in range(2)])

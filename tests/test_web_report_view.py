@@ -19,11 +19,10 @@ from builder import consistent_values, report_text
 from nianbao.render import ReportData, render
 from nianbao.store import schema
 from nianbao.store.db import open_store
-from nianbao.store.ingest import ingest
 from nianbao.web import Settings, create_app
-from nianbao.web.accounts import add_user
 from nianbao.web.report_view import group_findings
 from nianbao.web.source import load_source, parse_place
+from web_support import store_with_users
 
 INJECTION = "<script>alert('x')</script>"
 PASSWORD = "correct horse 1"
@@ -52,12 +51,7 @@ def reports(tmp_path: Path) -> Path:
 @pytest.fixture
 def db(tmp_path: Path, reports: Path) -> str:
     path = str(tmp_path / "web.db")
-    store = open_store(path)
-    summary = ingest(store, sorted(reports.iterdir()), jobs=1)
-    assert summary.stored == 3
-    with store.engine.begin() as conn:
-        add_user(conn, "reader", "reviewer", PASSWORD)
-    store.engine.dispose()
+    assert store_with_users(path, [("reader", "reviewer")], PASSWORD, sorted(reports.iterdir())) == 3
     return path
 
 

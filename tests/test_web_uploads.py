@@ -3,10 +3,8 @@ resumed after a restart, other users served meanwhile, only the owner or an admi
 
 from __future__ import annotations
 
-import io
 import re
 import time
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,9 +20,9 @@ from nianbao.store import schema
 from nianbao.store.app_schema import upload_job_files
 from nianbao.store.db import open_store
 from nianbao.web import Settings, create_app
-from nianbao.web.accounts import add_user
 from nianbao.web.job_runner import UploadRunner
 from nianbao.web.uploads import Limits
+from web_support import store_with_users, zip_of
 
 PASSWORD = "correct horse 1"
 COUNTIES = ["集贤县", "友谊县", "宝清县", "饶河县", "桦川县", "汤原县", "抚远市", "同江市", "富锦市", "绥滨县",
@@ -38,21 +36,8 @@ def _report(county: str, year: int = 2023) -> bytes:
     return report_text(values, agency=f"{county}人民政府", year=year).encode("utf-8")
 
 
-def _zip(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
 def _users(db: str) -> str:
-    store = open_store(db)
-    with store.engine.begin() as conn:
-        add_user(conn, "admin", "admin", PASSWORD)
-        add_user(conn, "甲", "reviewer", PASSWORD)
-        add_user(conn, "乙", "reviewer", PASSWORD)
-    store.engine.dispose()
+    store_with_users(db, [("admin", "admin"), ("甲", "reviewer"), ("乙", "reviewer")], PASSWORD)
     return db
 
 
@@ -122,7 +107,7 @@ def test_three_files_a_zip_and_a_bad_file_complete_with_their_states(running: Te
     files = [("jixian.txt", _report("集贤县")), ("youyi.txt", _report("友谊县")),
              ("broken.pdf", b"%PDF-1.4 not really a pdf"),  # fails in the middle; the rest go on
              ("baoqing.txt", _report("宝清县")),
-             ("folder.zip", _zip({"d/raohe.txt": _report("饶河县"), "d/huachuan.txt": _report("桦川县"),
+             ("folder.zip", zip_of({"d/raohe.txt": _report("饶河县"), "d/huachuan.txt": _report("桦川县"),
                                   "d/readme.bin": b"not a report"}))]
     job = _upload(running, csrf, files)
     assert job["total"] == 6 and job["done"] == 0 and job["page"] == f"/uploads/{job['job']}"
@@ -281,7 +266,7 @@ def test_a_bomb_or_oversized_file_is_refused_and_the_rest_is_ingested(db: str, t
     app = _app(db, tmp_path, file_bytes=60_000, zip_ratio=50)
     client = TestClient(app, raise_server_exceptions=False)
     csrf = login(client, "甲")
-    job = _upload(client, csrf, [("bomb.zip", _zip({"big.txt": b"0" * 55_000})), ("huge.txt", b"x" * 60_001),
+    job = _upload(client, csrf, [("bomb.zip", zip_of({"big.txt": b"0" * 55_000})), ("huge.txt", b"x" * 60_001),
                                  ("ok.txt", _report("集贤县"))])
     first = {f["name"]: f for f in job["files"]}
     assert first["bomb.zip"]["state"] == "失败" and "压缩炸弹" in first["bomb.zip"]["message"]
@@ -312,7 +297,7 @@ def test_upload_jobs_on_postgresql(database: str, tmp_path: Path) -> None:
     app = _app(database, tmp_path)
     client = TestClient(app, raise_server_exceptions=False)
     csrf = login(client, "甲")
-    job = _upload(client, csrf, [("a.txt", _report("集贤县")), ("b.zip", _zip({"b.txt": _report("友谊县")})),
+    job = _upload(client, csrf, [("a.txt", _report("集贤县")), ("b.zip", zip_of({"b.txt": _report("友谊县")})),
                                  ("c.exe", b"MZ")])
     assert _runner(app).run_until_idle() == 2
     done = _job(client, job["job"])
