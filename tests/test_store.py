@@ -408,4 +408,4 @@ def test_migration_5_gives_a_store_of_version_4_its_band_years_and_shingles(tmp_
     assert ingest(store, [newer], jobs=1).stored == 1
     assert _count(store, schema.prose_shingles) == 1
     with store.engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.max(schema.migrations.c.version))).scalar_one() == 5
+        assert 5 in set(conn.execute(sa.select(schema.migrations.c.version)).scalars())  # applied again
