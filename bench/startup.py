@@ -35,7 +35,8 @@ def wall(command: list[str]) -> float:
 
 
 def import_tree(command: list[str], top: int) -> list[tuple[int, int, str]]:
-    """(cumulative µs, self µs, module) of one run's heaviest imports."""
+    """(cumulative µs, self µs, module) of one run's heaviest imports; the first row is the sum of
+    the top-level imports (the whole run's import time), named "(all)"."""
     done = subprocess.run([sys.executable, "-X", "importtime", *command], capture_output=True, text=True,
                           check=True)
     rows = []
@@ -44,7 +45,9 @@ def import_tree(command: list[str], top: int) -> list[tuple[int, int, str]]:
             continue
         own, total, name = line.removeprefix("import time:").split("|")
         rows.append((int(total), int(own), name.rstrip()))
-    return sorted(rows, reverse=True)[:top]
+    # Top-level rows (no indent) also catch what a command imports lazily, e.g. typer's adapters.
+    whole = sum(total for total, _, name in rows if not name.startswith("  "))
+    return [(whole, 0, "(all)"), *sorted(rows, reverse=True)[:top]]
 
 
 def main() -> None:
@@ -68,8 +71,14 @@ def main() -> None:
         print(f"parse {name:4}: median {statistics.median(runs):.3f} s  (min {min(runs):.3f}, max {max(runs):.3f}, "
               f"{len(runs)} runs)")
     print("\n-X importtime, parse --format json, cumulative µs (self µs):")
-    for total, own, name in import_tree(["-m", "nianbao", "parse", "--format", "json", str(args.file)], args.top):
+    tree = import_tree(["-m", "nianbao", "parse", "--format", "json", str(args.file)], args.top)
+    for total, own, name in tree:
         print(f"{total:>9} {own:>8}  {name}")
+    probe = "import runpy, sys; sys.argv[0] = 'nianbao'\ntry:\n    runpy.run_module('nianbao', run_name='__main__')\n" \
+            "except SystemExit:\n    pass\nsys.stderr.write(str(sum(m.startswith('pydantic') for m in sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", probe, "parse", "--format", "json", str(args.file)],
+                          capture_output=True, text=True, check=True)
+    print(f"pydantic modules imported by parse --format json: {done.stderr.strip() or '?'}")
 
 
 if __name__ == "__main__":

@@ -130,3 +130,58 @@ def test_a_command_runs_with_the_cache_folder_unwritable(tmp_path: Path) -> None
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0 and done.stderr == ""
     assert json.loads(done.stdout)["meta"]["template"] in ("2021", "2019", "legacy")
+
+
+def test_parse_does_not_import_pydantic() -> None:
+    """Issue #12: pydantic (~0.1 s to import) stays off the parse path, for both outputs; the
+    report records are dataclasses and typer's coercion of paths and choices is done without it."""
+    probe = ("import runpy, sys\n"
+             "sys.argv = ['nianbao', 'parse', *sys.argv[1:]]\n"
+             "try:\n    runpy.run_module('nianbao', run_name='__main__')\n"
+             "except SystemExit as done:\n    assert not done.code, done.code\n"
+             "sys.stderr.write(','.join(sorted(m for m in sys.modules if m.split('.')[0] == 'pydantic')))\n")
+    for args in (["--format", "json", str(SAMPLE)], [str(SAMPLE)]):
+        done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert done.stderr == "", f"pydantic imported by `nianbao parse {' '.join(args)}`: {done.stderr[:200]}"
+        assert done.stdout.strip()  # it did parse and print
+
+
+def test_stored_documents_still_validate() -> None:
+    """Reading a report back from JSON keeps pydantic's validation (nianbao.models_io), and a
+    report goes there and back unchanged, its prose and facts too."""
+    from pydantic import ValidationError
+
+    from nianbao.models_io import report_from_json, report_json
+    from nianbao.pipeline import parse_file
+
+    report = parse_file(SAMPLE)
+    blob = report_json(report)
+    back = report_from_json(blob)
+    assert back == report and back.contract() == report.contract()
+    assert [s.text for s in back.sections] == [s.text for s in report.sections] and back.sections[0].text
+    data = json.loads(blob)
+    assert next(iter(data)) == "schema_version"  # the field order of the documents stored before
+    data["meta"]["year"] = "二〇二三"
+    with pytest.raises(ValidationError):
+        report_from_json(json.dumps(data))
+    data["meta"]["year"] = 2023
+    data["source"]["colour"] = "red"
+    with pytest.raises(ValidationError):
+        report_from_json(json.dumps(data))
+
+
+def test_the_batch_memo_travels_with_a_pickled_report() -> None:
+    """The batch worker's memo is not a field (never dumped nor compared) but pickles with the report."""
+    import pickle
+
+    from nianbao.check.across import slim_report
+    from nianbao.models_io import report_json
+    from nianbao.pipeline import parse_file
+
+    slim = slim_report(parse_file(SAMPLE), signature=True)
+    assert slim.across_memo is not None
+    back = pickle.loads(pickle.dumps(slim))
+    assert back == slim and back.across_memo is not None
+    assert pickle.dumps(back.across_memo) == pickle.dumps(slim.across_memo)  # numpy arrays inside
+    assert b"memo" not in report_json(slim)

@@ -128,7 +128,7 @@ def line_with_findings(line: bytes, findings: list[Finding]) -> bytes:
     """A file's line with the batch rules' findings added to its ``findings``, in the order
     ``batch_findings`` gives a report's findings (by line, then rule)."""
     record = json.loads(line)
-    merged = [*record["findings"], *(f.model_dump() for f in findings)]
+    merged = [*record["findings"], *(f.contract() for f in findings)]
     record["findings"] = sorted(merged, key=lambda f: (f["line"] or 0, f["rule"]))
     return encode_line(record)
 

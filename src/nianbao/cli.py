@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, NoReturn
 
 import typer
 
-from nianbao import __version__
+from nianbao import __version__, cli_params
 from nianbao.batch import BatchResult, Failure, Record, batch_findings, stream
 from nianbao.guard import internal_reason
 from nianbao.ingest import limits
@@ -26,6 +26,8 @@ from nianbao.normalize import safe_name
 # workbook, the sample generator and the store are imported by the commands that use them.
 if TYPE_CHECKING:
     from nianbao.render import ReportData
+
+cli_params.install()  # paths and choices coerced without importing pydantic (issue #12)
 
 EXIT_ERRORS = 1
 EXIT_UNUSABLE = 2
@@ -424,9 +426,8 @@ def _contract_record(report: Report) -> dict[str, Any]:
 
 
 def _findings_record(report: Report) -> dict[str, Any]:
-    return {"source": report.source.model_dump(exclude_none=True),
-            "meta": report.meta.model_dump(include={"year", "agency", "template", "title", "published"}),
-            "findings": [f.model_dump() for f in report.findings]}
+    return {"source": report.source.contract(), "meta": report.meta.contract(),
+            "findings": [f.contract() for f in report.findings]}
 
 
 STREAM_HELP = ("With --format json: print each file's line as soon as it is done; findings of the rules "
@@ -461,7 +462,7 @@ def _run_batch(paths: list[Path], output: OutputFormat, record: Record, *,
     elif live:
         for report, findings in gained:
             _write_line({"source": {"path": report.source.path, "sha256": report.source.sha256},
-                         "batch_findings": [f.model_dump() for f in findings]})
+                         "batch_findings": [f.contract() for f in findings]})
     return BatchResult(reports, failures)
 
 
@@ -513,7 +514,7 @@ def _print_json_batch(paths: list[Path], record: Record, *, streamed: bool) -> _
         if streamed:
             for report, findings in gained:
                 out.write(encode_line({"source": {"path": report.source.path, "sha256": report.source.sha256},
-                                       "batch_findings": [f.model_dump() for f in findings]}))
+                                       "batch_findings": [f.contract() for f in findings]}))
         else:
             added = {id(report): findings for report, findings in gained}
             for report, line in zip(slims, held, strict=True):

@@ -1,11 +1,14 @@
-"""Typed records passed between the pipeline stages and printed by the CLI."""
+"""Typed records passed between the pipeline stages and printed by the CLI.
+
+Plain dataclasses, not pydantic models: importing pydantic cost more than a third of the start-up
+of ``nianbao parse one.txt`` (issue #12). What the pipeline builds is typed by mypy; data that comes
+in from outside (a stored report's JSON) is validated by ``nianbao.models_io``, which builds
+pydantic validators for these classes only when a command reads such data."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, Literal, TypeVar
 
 from nianbao.templates import TemplateId
 
@@ -13,21 +16,65 @@ Number = int | float
 Severity = Literal["error", "warning", "info"]
 SourceFormat = Literal["txt", "html", "pdf", "docx", "doc", "xlsx", "xls", "image", "zip"]
 
+# Read by pydantic when nianbao.models_io validates JSON: no unknown fields, as the models had.
+_FORBID_EXTRA: dict[str, str] = {"extra": "forbid"}
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+
+_R = TypeVar("_R", bound="_Record")
 
 
-class SourceInfo(_Model):
+class _Record:
+    """The two methods callers used on the pydantic models, kept by name."""
+
+    __slots__ = ()
+
+    def model_copy(self: _R, *, update: dict[str, Any] | None = None) -> _R:
+        """A copy with ``update``'s fields replaced (shallow, as pydantic's)."""
+        return replace(self, **(update or {}))  # type: ignore[type-var]
+
+    def model_dump(self) -> dict[str, Any]:
+        """Every field, lists and dicts copied (what pydantic's model_dump gave)."""
+        return {name: _copied(getattr(self, name)) for name in self.__dataclass_fields__}  # type: ignore[attr-defined]
+
+
+def _copied(value: object) -> object:
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, _Record):
+        return value.model_dump()
+    if isinstance(value, Cell):
+        return {name: getattr(value, name) for name in value.__dataclass_fields__}
+    return value
+
+
+@dataclass(slots=True)
+class SourceInfo(_Record):
+    __pydantic_config__: ClassVar[dict[str, str]] = _FORBID_EXTRA
+
     path: str
     sha256: str
     format: SourceFormat
     encoding: str | None = None
     extent: str | None = None  # e.g. "6 页" for a PDF
-    properties: dict[str, str] = Field(default_factory=dict)  # a web page's 索引号, 发布机构, 发文日期 …
+    properties: dict[str, str] = field(default_factory=dict)  # a web page's 索引号, 发布机构, 发文日期 …
+
+    def contract(self) -> dict[str, object]:
+        """The contract's source object: the fields that are set."""
+        out: dict[str, object] = {"path": self.path, "sha256": self.sha256, "format": self.format}
+        if self.encoding is not None:
+            out["encoding"] = self.encoding
+        if self.extent is not None:
+            out["extent"] = self.extent
+        out["properties"] = dict(self.properties)
+        return out
 
 
-class Meta(_Model):
+@dataclass(slots=True)
+class Meta(_Record):
+    __pydantic_config__: ClassVar[dict[str, str]] = _FORBID_EXTRA
+
     year: int | None = None
     agency: str | None = None
     template: TemplateId | None = None
@@ -36,14 +83,20 @@ class Meta(_Model):
     year_line: int | None = None
     title_line: int | None = None
 
+    def contract(self) -> dict[str, object]:
+        """The contract's meta object (no line numbers)."""
+        return {"year": self.year, "agency": self.agency, "template": self.template, "title": self.title,
+                "published": self.published}
+
 
 @dataclass(slots=True)
 class Cell:
     """One value of the template with where it came from.
 
-    A plain dataclass, not a model: a report holds a hundred or more cells, and validating
-    each on creation cost a tenth of the parse. The report model still validates cells read
-    from JSON."""
+    A report holds a hundred or more cells: no base class, no validation on creation (that cost a
+    tenth of the parse when the records were pydantic models)."""
+
+    __pydantic_config__: ClassVar[dict[str, str]] = _FORBID_EXTRA
 
     key: str
     value: Number | None
@@ -72,7 +125,10 @@ class Cell:
         return out
 
 
-class Section(_Model):
+@dataclass(slots=True)
+class Section(_Record):
+    __pydantic_config__: ClassVar[dict[str, str]] = _FORBID_EXTRA
+
     number: str  # as printed: 一, 二, … 七
     title: str
     line: int
@@ -80,38 +136,70 @@ class Section(_Model):
     template_number: str | None = None  # the template section it stands for (七 → 六 in some reports)
     text: str = ""  # its prose (no table rows, no chrome), for rules across reports; not in the JSON
 
+    def contract(self) -> dict[str, object]:
+        """The contract's section object: no prose, ``template_number`` only when known."""
+        out: dict[str, object] = {"number": self.number, "title": self.title, "line": self.line,
+                                  "end_line": self.end_line}
+        if self.template_number is not None:
+            out["template_number"] = self.template_number
+        return out
 
-class Fact(_Model):
+
+FactKind = Literal[
+    "missing_row",
+    "missing_table",
+    "cell_count",
+    "label_variant",
+    "unit_converted",
+    "unmapped_values",
+    "ambiguous_split",
+    "low_confidence",
+    "reading_order",
+    "label_lost",
+]
+
+
+@dataclass(slots=True)
+class Fact(_Record):
     """A structural observation of the parser, turned into findings by the checks."""
 
-    kind: Literal[
-        "missing_row",
-        "missing_table",
-        "cell_count",
-        "label_variant",
-        "unit_converted",
-        "unmapped_values",
-        "ambiguous_split",
-        "low_confidence",
-        "reading_order",
-        "label_lost",
-    ]
-    keys: list[str] = Field(default_factory=list)
+    __pydantic_config__: ClassVar[dict[str, str]] = _FORBID_EXTRA
+
+    kind: FactKind
+    keys: list[str] = field(default_factory=list)
     line: int | None = None
-    detail: dict[str, str | int | float | None] = Field(default_factory=dict)
+    detail: dict[str, str | int | float | None] = field(default_factory=dict)
 
 
-class Finding(_Model):
+@dataclass(slots=True)
+class Finding(_Record):
+    __pydantic_config__: ClassVar[dict[str, str]] = _FORBID_EXTRA
+
     rule: str
     severity: Severity
     message: str
-    keys: list[str] = Field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
     line: int | None = None
     place: str | None = None  # page or table row in the source file (PDF, Word, web page)
 
+    def contract(self) -> dict[str, object]:
+        """The contract's finding object: every field."""
+        return {"rule": self.rule, "severity": self.severity, "message": self.message, "keys": list(self.keys),
+                "line": self.line, "place": self.place}
 
-class Report(_Model):
+
+class _Memo(_Record):
+    """A slot outside the dataclass fields (so never dumped, compared nor validated) that pickles
+    with the report: object's own pickling of slots covers it."""
+
+    __slots__ = ("_across_memo",)
+
+
+@dataclass(slots=True, kw_only=True)  # keywords only: schema_version first, as in the JSON
+class Report(_Memo):
     """Everything nianbao knows about one report; the contract JSON is a view of it."""
+
+    __pydantic_config__: ClassVar[dict[str, str]] = _FORBID_EXTRA
 
     schema_version: int = 1
     source: SourceInfo
@@ -119,28 +207,27 @@ class Report(_Model):
     values: dict[str, Number | None]
     cells: list[Cell]
     sections: list[Section]
-    facts: list[Fact] = Field(default_factory=list)
-    findings: list[Finding] = Field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
     # check/across.py's narrative MinHash and shingle codes, made by the batch worker that parsed
     # the report so that the rules across the batch need not make them again. Not data: never dumped.
-    _across_memo: object = PrivateAttr(default=None)
-
     @property
     def across_memo(self) -> object:
-        return self._across_memo
+        return getattr(self, "_across_memo", None)
 
     @across_memo.setter
     def across_memo(self, memo: object) -> None:
-        self._across_memo = memo
+        self._across_memo = memo  # type: ignore[misc]  # mypy reads only the dataclass's own slots
 
     def contract(self) -> dict[str, object]:
         """The object `nianbao parse --format json` prints (shared/spec/contract.md)."""
         return {
             "schema_version": self.schema_version,
-            "source": self.source.model_dump(exclude_none=True),
-            "meta": self.meta.model_dump(include={"year", "agency", "template", "title", "published"}),
+            "source": self.source.contract(),
+            "meta": self.meta.contract(),
             "values": self.values,
             "cells": [c.contract() for c in self.cells],
-            "sections": [s.model_dump(exclude_none=True, exclude={"text"}) for s in self.sections],
-            "findings": [f.model_dump() for f in self.findings],
+            "sections": [s.contract() for s in self.sections],
+            "findings": [f.contract() for f in self.findings],
         }

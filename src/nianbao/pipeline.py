@@ -58,7 +58,7 @@ def parse_document(document: Document) -> Report:
         values.update({k: None if v is None else to_plain(v) for k, v in read.values.items()})
         cells.extend(read.cells[k] for k in read.values if k in read.cells)
         facts.extend(read.facts)
-    sections = [s.model_copy(update={"text": _prose(lines, s, tokens_by_line)}) for s in sections]
+    sections = [replace(s, text=_prose(lines, s, tokens_by_line)) for s in sections]
     facts.extend(Fact(kind="low_confidence", line=line, detail={"note": note}) for line, note in document.notes)
     report = Report(source=document.source, meta=meta, values=values, cells=cells, sections=sections, facts=facts)
     report.findings = run_checks(report, lines)
@@ -73,7 +73,7 @@ def _add_places(report: Report, lines: list[Line]) -> None:
         return lines[line - 1].place if line is not None and 0 < line <= len(lines) else None
 
     report.cells = [replace(cell, place=place(cell.line)) for cell in report.cells]
-    report.findings = [f.model_copy(update={"place": place(f.line)}) for f in report.findings]
+    report.findings = [replace(f, place=place(f.line)) for f in report.findings]
 
 
 def _prose(lines: list[Line], section: Section, tokens_by_line: dict[int, list[Token]]) -> str:
@@ -124,7 +124,7 @@ def _map_sections(sections: list[Section], template: Template) -> list[Section]:
         number = _match_section(section.title, template, taken)
         if number:
             taken.add(number)
-        mapped.append(section.model_copy(update={"template_number": number}))
+        mapped.append(replace(section, template_number=number))
     return mapped
 
 

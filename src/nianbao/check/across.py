@@ -434,10 +434,9 @@ def slim_report(report: Report, *, signature: bool = False) -> Report:
     ``signature`` its narrative MinHash and shingle codes too (made here: in a batch, by the worker
     that parsed it, so the batch rules only compare)."""
     values = {k: v for k, v in report.values.items() if k.startswith(_PAIR_VALUE_PREFIXES)}
-    slim = Report.model_construct(
+    slim = Report(
         schema_version=report.schema_version,
-        source=SourceInfo.model_construct(path=report.source.path, sha256=report.source.sha256,
-                                          format=report.source.format),
+        source=SourceInfo(path=report.source.path, sha256=report.source.sha256, format=report.source.format),
         meta=report.meta, values=values, cells=[c for c in report.cells if c.key in values],
         sections=[s for s in report.sections if s.template_number in _NARRATIVE], facts=[], findings=[])
     if signature:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from nianbao import __version__
 from nianbao.models import Report, Severity
+from nianbao.models_io import report_from_json, report_json
 
 # Stored with each report; `nianbao ingest --reparse` re-reads reports stored by another.
 PARSER_VERSION = __version__
@@ -62,11 +63,11 @@ def file_hash(path: Path) -> str:
 
 
 def encode_report(report: Report) -> bytes:
-    return zlib.compress(report.model_dump_json().encode("utf-8"), 6)
+    return zlib.compress(report_json(report), 6)
 
 
 def decode_report(blob: bytes) -> Report:
-    return Report.model_validate_json(zlib.decompress(blob))
+    return report_from_json(zlib.decompress(blob))
 
 
 def shingle_hashes(shingles: set[str]) -> bytes:
