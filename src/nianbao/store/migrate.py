@@ -59,12 +59,20 @@ def _v5(conn: sa.Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX ix_prose_bands_lookup ON prose_bands (band, hash, year, report_id)")
 
 
+def _v6(conn: sa.Connection) -> None:
+    """A covering index on values by key: the dashboard's sums without reading the table rows."""
+    from nianbao.store.sum_index import create_sum_index
+
+    create_sum_index(conn)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "reports, values, findings, agencies, prose index, failures", _v1),
     (2, "web app: users, sessions, finding reviews, report review states", _v2),
     (3, "web app: background upload jobs and their files", _v3),
     (4, "indexes for the reports list: sorting and keyset paging", _v4),
     (5, "narrative shingle hashes; the report's year on its bands, in their index", _v5),
+    (6, "an index on values by key, value and report for the dashboard's sums", _v6),
 ]
 
 

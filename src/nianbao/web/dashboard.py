@@ -10,7 +10,10 @@ read as a total and be wrong).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -107,41 +110,71 @@ def appeal_grid(template_id: str) -> tuple[list[str], list[tuple[str, list[Measu
     return columns, rows
 
 
-Found = dict[tuple[Any, ...], tuple[Number | None, int]]  # group → (sum over its reports, reports stating it all)
+Group = tuple[Any, ...]  # the values of the grouping columns (year, template) or (province, city, template)
 
 
-def _totals(conn: sa.Connection, chosen: sa.Subquery, dims: list[KeyedColumnElement[Any]],
-            measures: list[tuple[str, ...]]) -> dict[tuple[str, ...], Found]:
-    """Per measure (its keys) and group: the sum over the group's reports and how many reports
-    state every cell of it. One pass over the values: per report first, then per group."""
-    if not measures:
-        return {}
-    columns = []
-    for i, keys in enumerate(measures):
-        inside = V.c.key.in_(keys)
-        columns.append(sa.func.sum(sa.case((inside, V.c.value))).label(f"s{i}"))
-        columns.append(sa.func.sum(sa.case((sa.and_(inside, V.c.value.is_not(None)), 1), else_=0)).label(f"k{i}"))
-    wanted = sorted({k for keys in measures for k in keys})
-    per_report = (sa.select(*dims, V.c.report_id, *columns).join(chosen, chosen.c.id == V.c.report_id)
-                  .where(V.c.key.in_(wanted)).group_by(*dims, V.c.report_id).subquery())
-    outer_dims = [per_report.c[d.name] for d in dims]
-    sums = []
-    for i, keys in enumerate(measures):
-        sums += [sa.func.sum(per_report.c[f"s{i}"]),
-                 sa.func.sum(sa.case((per_report.c[f"k{i}"] == len(keys), 1), else_=0))]
-    found: dict[tuple[str, ...], Found] = {keys: {} for keys in measures}
-    for row in conn.execute(sa.select(*outer_dims, *sums).group_by(*outer_dims)):
-        group = tuple(row[:len(dims)])
-        for i, keys in enumerate(measures):
-            at = len(dims) + 2 * i
-            found[keys][group] = (number(row[at]), int(row[at + 1] or 0))
-    return found
+def _where(dims: Sequence[sa.ColumnElement[Any]], group: Group) -> sa.ColumnElement[bool]:
+    return sa.and_(*(d.is_(None) if v is None else d == v for d, v in zip(dims, group, strict=True)))
 
 
-def _total(name: str, found: Found, group: tuple[Any, ...], reports: int) -> Total:
-    value, complete = found.get(group, (None, 0))
-    blank = reports - complete  # a report without the cell stored at all is blank too
-    return Total(name, value if blank == 0 and value is not None else None, blank)
+def _totals(conn: sa.Connection, chosen: sa.Subquery, names: list[str], reports: dict[Group, int],
+            keys: list[str]) -> tuple[dict[tuple[Group, str], Decimal], dict[tuple[Group, str], set[int]]]:
+    """Per group and key: the sum of the stated values, and the reports that leave the cell
+    unknown (a NULL value, or no row at all). One pass over the keys' values grouped in SQL;
+    then only the NULL rows (the sum index's first range of each key) and, where a group has
+    fewer rows of a key than reports, the reports without one."""
+    if not keys or not reports:
+        return {}, {}
+    # The selected ids and groups copied once into a narrow temporary table keyed by id: each
+    # value found through the sum index then looks up a small table, not a wide report row (which
+    # holds its compressed parse), and the planner sees a real primary key to drive the join by.
+    # Named by its columns and emptied first: a rolled-back DROP may leave it on a pooled connection.
+    narrow = sa.Table("dashboard_chosen_" + "_".join(names), sa.MetaData(),
+                      sa.Column("id", sa.Integer, primary_key=True),
+                      *(sa.Column(n, chosen.c[n].type) for n in names), prefixes=["TEMPORARY"])
+    narrow.create(conn, checkfirst=True)
+    try:
+        conn.execute(narrow.delete())
+        conn.execute(narrow.insert().from_select(["id", *names],
+                                                 sa.select(chosen.c.id, *(chosen.c[n] for n in names))))
+        return _sums(conn, narrow, names, reports, keys)
+    finally:
+        narrow.drop(conn)
+
+
+def _sums(conn: sa.Connection, narrow: sa.Table, names: list[str], reports: dict[Group, int],
+          keys: list[str]) -> tuple[dict[tuple[Group, str], Decimal], dict[tuple[Group, str], set[int]]]:
+    sums: dict[tuple[Group, str], Decimal] = {}
+    blank: dict[tuple[Group, str], set[int]] = {}
+    dims = [narrow.c[n] for n in names]
+    joined = (sa.select(*dims, V.c.key).select_from(V).join(narrow, narrow.c.id == V.c.report_id)
+              .where(V.c.key.in_(keys)))
+    short = []
+    for row in conn.execute(joined.add_columns(sa.func.sum(V.c.value), sa.func.count())
+                            .group_by(*dims, V.c.key)):
+        group, key = tuple(row[:len(dims)]), str(row[len(dims)])
+        if row[len(dims) + 1] is not None:
+            sums[group, key] = Decimal(str(number(row[len(dims) + 1])))
+        if int(row[len(dims) + 2]) < reports.get(group, 0):
+            short.append((group, key))
+    for row in conn.execute(joined.add_columns(V.c.report_id).where(V.c.value.is_(None))):
+        blank.setdefault((tuple(row[:len(dims)]), str(row[len(dims)])), set()).add(int(row[-1]))
+    stored = sa.exists().where(V.c.report_id == narrow.c.id, V.c.key == sa.bindparam("key"))
+    for group, key in short:  # rare: a parse that did not store a cell of its own template
+        missing = sa.select(narrow.c.id).where(_where(dims, group), ~stored)
+        blank.setdefault((group, key), set()).update(int(i) for i in conn.execute(missing, {"key": key}).scalars())
+    return sums, blank
+
+
+def _total(measure: Measure, group: Group, reports: int, sums: dict[tuple[Group, str], Decimal],
+           blank: dict[tuple[Group, str], set[int]]) -> Total:
+    """A measure over a group: a number only when no report of the group leaves one of its cells
+    unknown (a report counted once however many of its cells are blank)."""
+    unknown: set[int] = set()
+    for key in measure.keys:
+        unknown |= blank.get((group, key), set())
+    value = number(sum((sums.get((group, k), Decimal(0)) for k in measure.keys), Decimal(0)))
+    return Total(measure.name, None if unknown or reports == 0 else value, len(unknown))
 
 
 def _measures(template_id: str) -> list[Measure]:
@@ -159,29 +192,26 @@ def group_totals(conn: sa.Connection, chosen: sa.Subquery, by: str) -> list[Grou
     counts = conn.execute(sa.select(*dims, sa.func.count(), sa.func.sum(sa.case((chosen.c.errors > 0, 1), else_=0)),
                                     sa.func.sum(chosen.c.errors + chosen.c.warnings))
                           .group_by(*dims)).all()
-    templates = {str(row[len(dims) - 1]) for row in counts}
-    measures = {m.keys for t in templates for m in _measures(t)}
-    totals = _totals(conn, chosen, dims, sorted(measures))
-
-    def found(measure: Measure) -> Found:
-        return totals[measure.keys]
-
+    reports = {tuple(row[:len(dims)]): int(row[len(dims)]) for row in counts}
+    templates = {str(group[-1]) for group in reports}
+    keys = sorted({k for t in templates for m in _measures(t) for k in m.keys})
+    sums, blank = _totals(conn, chosen, [d.name for d in dims], reports, keys)
     out = []
     for row in counts:
         group = tuple(row[:len(dims)])
         template = str(group[-1])
-        reports = int(row[len(dims)])
+        n = reports[group]
+        total = partial(_total, group=group, reports=n, sums=sums, blank=blank)
         if by == "year":
             name = "未知年度" if group[0] is None else str(group[0])
         else:
             name = "/".join(str(p) for p in group[:2] if p) or "未知地区"
         new_key = new_requests_key(template)
-        new = _total("本年新收申请", found(Measure("new", (new_key,))), group, reports) if new_key else None
-        outcomes = [_total(m.name, found(m), group, reports) for m in outcome_measures(template)]
+        new = total(Measure("本年新收申请", (new_key,))) if new_key else None
+        outcomes = [total(m) for m in outcome_measures(template)]
         _, appeal_rows = appeal_grid(template)
-        appeals = [{"name": label, "cells": [_total(m.name, found(m), group, reports) for m in measures]}
-                   for label, measures in appeal_rows]
-        out.append(GroupTotals(name=name, template=template, reports=reports, with_errors=int(row[len(dims) + 1] or 0),
+        appeals = [{"name": label, "cells": [total(m) for m in measures]} for label, measures in appeal_rows]
+        out.append(GroupTotals(name=name, template=template, reports=n, with_errors=int(row[len(dims) + 1] or 0),
                                findings=int(row[len(dims) + 2] or 0), new_requests=new, outcomes=outcomes,
                                appeals=appeals))
     if by == "year":  # years in order, an unknown year first (so the last group is the latest year)

@@ -213,14 +213,14 @@ def compare_api(request: Request, agency: str | None = None,
 def _dashboard(conn: sa.Connection, wanted: ListQuery, parts: tuple[str, ...] = ("years", "regions", "rules")
                ) -> dict[str, Any]:
     """Totals by year, by region (in the chosen year, else the latest year selected), top findings."""
-    chosen = selection(conn, wanted).subquery()
+    chosen = selection(conn, wanted).order_by(None).subquery()  # sums and counts need no order
     out: dict[str, Any] = {}
     if "years" in parts or "regions" in parts:
         out["years"] = group_totals(conn, chosen, "year")
     if "regions" in parts:
         numeric = [int(g.name) for g in out["years"] if g.name.isdigit()]
         region_year = wanted.year if wanted.year is not None else max(numeric, default=None)
-        regional = selection(conn, replace(wanted, year=region_year)).subquery()
+        regional = selection(conn, replace(wanted, year=region_year)).order_by(None).subquery()
         out["region_year"] = region_year
         out["regions"] = group_totals(conn, regional, "region") if region_year is not None else []
     if "rules" in parts:
