@@ -296,3 +296,54 @@ def test_a_key_only_the_first_year_states_has_no_change_in_later_steps() -> None
     assert rows["old.only"]["values"] == [4, None, None]
     assert rows["old.only"]["changes"] == [{"change": None, "percent": None}, {"change": None, "percent": None}]
     assert [c["change"] for c in rows["shared"]["changes"]] == [1, 3]
+
+
+def _shown_and_python_sums(path: str, by: str) -> list[tuple[Any, Any, Any, Any]]:
+    """Per group and shown measure: (SQL value, SQL blank, value, blank) the Python way: queries.summary's
+    per-key sums, and the reports (from each report's own values) leaving some cell of it unknown."""
+    from nianbao.store import queries
+    from nianbao.store.db import open_store
+    from nianbao.web.dashboard import appeal_grid, group_totals, new_requests_key, outcome_measures
+
+    store = open_store(path)
+    with store.engine.connect() as conn:
+        shown = group_totals(conn, queries.select_reports(conn, queries.Filters()).subquery(), by)
+        python = {(g.name, g.template): g for g in queries.summary(conn, queries.Filters(), by)}
+        reports = list(queries.report_rows(conn, queries.Filters()))
+    store.engine.dispose()
+    out = []
+    for group in shown:
+        summed = python[(group.name, group.template)]
+        members = [values for meta, values in reports if meta.template == group.template and (
+            str(meta.year) if by == "year" else "/".join(p for p in (meta.province, meta.city) if p)) == group.name]
+        assert len(members) == group.reports == summed.reports
+        new_key = new_requests_key(group.template)
+        pairs: list[tuple[Any, tuple[str, ...]]] = ([(group.new_requests, (new_key,))]
+                                                     if group.new_requests and new_key else [])
+        pairs += [(t, m.keys) for t, m in zip(group.outcomes, outcome_measures(group.template), strict=True)]
+        for row, (_, measures) in zip(group.appeals, appeal_grid(group.template)[1], strict=True):
+            pairs += [(t, m.keys) for t, m in zip(row["cells"], measures, strict=True)]
+        for total, keys in pairs:
+            blank = sum(1 for values in members if any(values.get(k) is None for k in keys))
+            value = None if blank else sum(summed.sums[k] for k in keys)
+            out.append((total.value, total.blank, value, blank))
+    return out
+
+
+def test_dashboard_sql_sums_are_the_python_sums_of_every_shown_key(db: str, tmp_path: Path) -> None:
+    import shutil
+    import sqlite3
+
+    for by in ("year", "region"):
+        found = _shown_and_python_sums(db, by)
+        assert all((value, blank) == (python, unknown) for value, blank, python, unknown in found)
+        assert any(blank for _, blank, _, _ in found) and any(value for value, _, _, _ in found)
+    # A report with no row at all for a shown cell (not even a NULL one) leaves its sum unknown too.
+    copy = str(tmp_path / "missing.db")
+    shutil.copy(db, copy)
+    with sqlite3.connect(copy) as conn:
+        conn.execute("DELETE FROM report_values WHERE key = 'requests.new_received.total' AND report_id = "
+                     "(SELECT id FROM reports WHERE year = 2022)")
+    found = _shown_and_python_sums(copy, "year")
+    assert all((value, blank) == (python, unknown) for value, blank, python, unknown in found)
+    assert (None, 1, None, 1) in found

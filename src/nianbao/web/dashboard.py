@@ -118,12 +118,12 @@ def _where(dims: Sequence[sa.ColumnElement[Any]], group: Group) -> sa.ColumnElem
 
 
 def _totals(conn: sa.Connection, chosen: sa.Subquery, names: list[str], reports: dict[Group, int],
-            keys: list[str]) -> tuple[dict[tuple[Group, str], Decimal], dict[tuple[Group, str], set[int]]]:
+            keys: dict[str, list[str]]) -> tuple[dict[tuple[Group, str], Decimal], dict[tuple[Group, str], set[int]]]:
     """Per group and key: the sum of the stated values, and the reports that leave the cell
     unknown (a NULL value, or no row at all). One pass over the keys' values grouped in SQL;
     then only the NULL rows (the sum index's first range of each key) and, where a group has
     fewer rows of a key than reports, the reports without one."""
-    if not keys or not reports:
+    if not any(keys.values()) or not reports:
         return {}, {}
     # The selected ids and groups copied once into a narrow temporary table keyed by id: each
     # value found through the sum index then looks up a small table, not a wide report row (which
@@ -143,20 +143,23 @@ def _totals(conn: sa.Connection, chosen: sa.Subquery, names: list[str], reports:
 
 
 def _sums(conn: sa.Connection, narrow: sa.Table, names: list[str], reports: dict[Group, int],
-          keys: list[str]) -> tuple[dict[tuple[Group, str], Decimal], dict[tuple[Group, str], set[int]]]:
+          keys: dict[str, list[str]]) -> tuple[dict[tuple[Group, str], Decimal], dict[tuple[Group, str], set[int]]]:
     sums: dict[tuple[Group, str], Decimal] = {}
     blank: dict[tuple[Group, str], set[int]] = {}
     dims = [narrow.c[n] for n in names]
     joined = (sa.select(*dims, V.c.key).select_from(V).join(narrow, narrow.c.id == V.c.report_id)
-              .where(V.c.key.in_(keys)))
-    short = []
+              .where(V.c.key.in_(sorted({k for of_template in keys.values() for k in of_template}))))
+    stored_rows: dict[tuple[Group, str], int] = {}
     for row in conn.execute(joined.add_columns(sa.func.sum(V.c.value), sa.func.count())
                             .group_by(*dims, V.c.key)):
         group, key = tuple(row[:len(dims)]), str(row[len(dims)])
         if row[len(dims) + 1] is not None:
             sums[group, key] = Decimal(str(number(row[len(dims) + 1])))
-        if int(row[len(dims) + 2]) < reports.get(group, 0):
-            short.append((group, key))
+        stored_rows[group, key] = int(row[len(dims) + 2])
+    # A key of the group's template with fewer rows than reports (none at all included: no row
+    # comes back for it) has reports that do not state it.
+    short = [(group, key) for group, n in reports.items() for key in keys[str(group[-1])]
+             if stored_rows.get((group, key), 0) < n]
     for row in conn.execute(joined.add_columns(V.c.report_id).where(V.c.value.is_(None))):
         blank.setdefault((tuple(row[:len(dims)]), str(row[len(dims)])), set()).add(int(row[-1]))
     stored = sa.exists().where(V.c.report_id == narrow.c.id, V.c.key == sa.bindparam("key"))
@@ -194,7 +197,7 @@ def group_totals(conn: sa.Connection, chosen: sa.Subquery, by: str) -> list[Grou
                           .group_by(*dims)).all()
     reports = {tuple(row[:len(dims)]): int(row[len(dims)]) for row in counts}
     templates = {str(group[-1]) for group in reports}
-    keys = sorted({k for t in templates for m in _measures(t) for k in m.keys})
+    keys = {t: sorted({k for m in _measures(t) for k in m.keys}) for t in templates}  # per template
     sums, blank = _totals(conn, chosen, [d.name for d in dims], reports, keys)
     out = []
     for row in counts:
