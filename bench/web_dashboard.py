@@ -1,0 +1,89 @@
+"""The web app's dashboard over a 100,000-report store: /dashboard and /api/summary, no filter, a year, a region.
+
+    .venv/bin/python bench/web_dashboard.py                  # the store bench/web_list.py builds (built if absent)
+    .venv/bin/python bench/web_dashboard.py --db other.db     # any store, e.g. one bench/ingest.py filled
+
+The store is opened as the app opens it (migrations applied, the dashboard's sum index, migration
+6, built on first open if missing: that time is printed apart). Then the app runs under FastAPI's
+TestClient, signed in, and each request is timed once cold (first) and ``--runs`` times more (median).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from web_list import PASSWORD, _timed, build
+
+from nianbao.store.db import open_store
+
+
+def measure(db: Path, runs: int) -> list[tuple[str, float, float, str]]:
+    from fastapi.testclient import TestClient
+
+    from nianbao.web import Settings, create_app
+    from nianbao.web.accounts import add_user
+
+    started = time.perf_counter()
+    store = open_store(str(db))
+    print(f"store opened (migrations) in {time.perf_counter() - started:.1f} s")
+    with store.engine.begin() as conn:
+        if conn.execute(sa.text("SELECT count(*) FROM web_users WHERE name = 'bench'")).scalar_one() == 0:
+            add_user(conn, "bench", "admin", PASSWORD)
+        year = conn.execute(sa.text("SELECT year FROM reports WHERE current GROUP BY year ORDER BY count(*) DESC "
+                                    "LIMIT 1")).scalar_one()
+        province = conn.execute(sa.text("SELECT province FROM agencies WHERE province IS NOT NULL "
+                                        "GROUP BY province ORDER BY count(*) DESC LIMIT 1")).scalar_one()
+    store.engine.dispose()
+    client = TestClient(create_app(Settings(db=str(db))))
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert token, "the login page has its CSRF token"
+    client.post("/login", data={"name": "bench", "password": PASSWORD, "csrf_token": token.group(1)})
+    results: list[tuple[str, float, float, str]] = []
+
+    def timed(label: str, url: str, params: dict[str, Any]) -> None:
+        def get() -> Any:
+            response = client.get(url, params=params)
+            assert response.status_code == 200, response.text[:300]
+            return response
+
+        first, median, response = _timed(get, runs)
+        if url.startswith("/api/"):
+            summary = response.json()
+            shown = f"{sum(g['reports'] for g in summary['years']):,} reports, {len(summary['years'])} year groups"
+        else:
+            shown = f"{response.text.count('未知（')} unknown sums shown, {len(response.content) // 1024} KiB"
+        results.append((label, first, median, shown))
+
+    for label, params in (("no filter", {}), (f"year {year}", {"year": year}), (f"region {province}",
+                                                                              {"region": province})):
+        timed(f"GET /api/summary ({label})", "/api/summary", params)
+        timed(f"GET /dashboard ({label})", "/dashboard", params)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--db", type=Path, default=Path(tempfile.gettempdir()) / "nianbao-web-list" / "bench.db")
+    parser.add_argument("--seeds", type=int, default=40, help="real reports to parse and copy from")
+    parser.add_argument("--runs", type=int, default=3, help="timed runs after the first of each request")
+    args = parser.parse_args()
+    args.db.parent.mkdir(parents=True, exist_ok=True)
+    if not args.db.exists():
+        build(args.db, args.count, args.seeds)
+    results = measure(args.db, args.runs)
+    load = Path("/proc/loadavg").read_text().split()[:3]
+    print(f"\n| request | first (ms) | median of {args.runs} (ms) | shown |\n|---|---:|---:|---|")
+    for label, first, median, shown in results:
+        print(f"| {label} | {first:,.0f} | {median:,.0f} | {shown} |")
+    print(f"\nload average {' '.join(load)}")
+
+
+if __name__ == "__main__":
+    main()
