@@ -11,22 +11,18 @@ TestClient, signed in, and each request is timed once cold (first) and ``--runs`
 from __future__ import annotations
 
 import argparse
-import re
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from web_list import PASSWORD, _timed, build
+from web_list import PASSWORD, _timed, build, signed_in
 
 from nianbao.store.db import open_store
 
 
 def measure(db: Path, runs: int) -> list[tuple[str, float, float, str]]:
-    from fastapi.testclient import TestClient
-
-    from nianbao.web import Settings, create_app
     from nianbao.web.accounts import add_user
 
     started = time.perf_counter()
@@ -40,10 +36,7 @@ def measure(db: Path, runs: int) -> list[tuple[str, float, float, str]]:
         province = conn.execute(sa.text("SELECT province FROM agencies WHERE province IS NOT NULL "
                                         "GROUP BY province ORDER BY count(*) DESC LIMIT 1")).scalar_one()
     store.engine.dispose()
-    client = TestClient(create_app(Settings(db=str(db))))
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
-    assert token, "the login page has its CSRF token"
-    client.post("/login", data={"name": "bench", "password": PASSWORD, "csrf_token": token.group(1)})
+    client = signed_in(db)
     results: list[tuple[str, float, float, str]] = []
 
     def timed(label: str, url: str, params: dict[str, Any]) -> None:

@@ -129,12 +129,24 @@ def _timed(call: Callable[[], Any], runs: int) -> tuple[float, float, Any]:
     return times[0], statistics.median(times[1:]), result
 
 
-def measure(db: Path, runs: int, analyze: bool) -> list[tuple[str, float, float, str]]:
+def signed_in(db: Path) -> Any:
+    """A TestClient of the app over ``db``, signed in as the bench user (made beforehand)."""
     import re
 
     from fastapi.testclient import TestClient
 
     from nianbao.web import Settings, create_app
+
+    client = TestClient(create_app(Settings(db=str(db))))
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert token, "the login page has its CSRF token"
+    client.post("/login", data={"name": "bench", "password": PASSWORD, "csrf_token": token.group(1)})
+    return client
+
+
+def measure(db: Path, runs: int, analyze: bool) -> list[tuple[str, float, float, str]]:
+    import re
+
     from nianbao.web.accounts import add_user
 
     store = open_store(str(db))
@@ -146,10 +158,7 @@ def measure(db: Path, runs: int, analyze: bool) -> list[tuple[str, float, float,
         if analyze:
             conn.exec_driver_sql("ANALYZE")
     store.engine.dispose()
-    client = TestClient(create_app(Settings(db=str(db))))
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
-    assert token, "the login page has its CSRF token"
-    client.post("/login", data={"name": "bench", "password": PASSWORD, "csrf_token": token.group(1)})
+    client = signed_in(db)
     results: list[tuple[str, float, float, str]] = []
 
     def page(label: str, url: str, params: dict[str, Any]) -> None:
