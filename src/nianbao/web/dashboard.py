@@ -26,7 +26,7 @@ from nianbao.store.queries import number
 from nianbao.templates import TEMPLATE_IDS, cell_key, load_template
 
 V, F = schema.values, schema.findings
-RESULTS_GROUP = "三、本年度办理结果"  # the requests table's outcome rows, as the template groups them
+RESULTS_RULE = "requests.results_total"  # the identity whose terms are the outcome rows (（七）总计 = their sum)
 NEW_REQUESTS = ("requests", "new_received")  # (table, row suffix) of 本年新收申请, located in the template
 TOP_RULES = 15
 
@@ -82,11 +82,14 @@ def outcome_measures(template_id: str) -> list[Measure]:
     table = template.table("requests") if template else None
     if table is None:
         return []
+    # The outcome rows are the terms of the template's own results identity, not a label matched here.
+    terms = {term.removesuffix(".{col}") for identity in table.identities if identity.rule == RESULTS_RULE
+             for term in identity.right}
     categories: dict[str, list[str]] = {}
     for block, row in table.rows():
         groups = list(row.groups)
-        if row.extra or not groups or groups[0] != RESULTS_GROUP or row.label.endswith("总计"):
-            continue  # (七)总计 is the sum of the categories, not one of them
+        if row.extra or row.key not in terms:
+            continue
         total_column = block.columns[-1].key  # 总计, the last column
         # A row's shortest printed form names it ((二)部分公开 without its long parenthesis).
         name = groups[1] if len(groups) > 1 else min((row.label, *row.variants), key=len)
