@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 
@@ -55,11 +55,15 @@ def _year(value: str | None) -> int | None:
     return int(value)
 
 
-def _wanted(year: str | None, region: str | None, agency: str | None, level: str | None, template: str | None,
-            rule: str | None, has_errors: bool) -> ListQuery:
-    """The list's filters, by keyword (the list's own ListQuery, so exports select what the list shows)."""
+def _wanted(year: str | None = None, region: str | None = None, agency: str | None = None, level: str | None = None,
+            template: str | None = None, rule: str | None = None, has_errors: bool = False) -> ListQuery:
+    """The list's filters, by keyword (the list's own ListQuery, so exports select what the list shows).
+    Also the routes' query parameters, as a dependency (``Filters``)."""
     return ListQuery(year=_year(year), region=_blank(region), agency=_blank(agency), level=_blank(level),
                      template=_blank(template), rule=_blank(rule), has_errors=has_errors)
+
+
+Filters = Annotated[ListQuery, Depends(_wanted)]
 
 
 @contextmanager
@@ -103,30 +107,23 @@ def _table_download(request: Request, wanted: ListQuery, fmt: ExportFormat) -> R
 
 
 @router.get("/export.csv")
-def export_csv(request: Request, year: str | None = None, region: str | None = None, agency: str | None = None,
-               level: str | None = None, template: str | None = None, rule: str | None = None,
-               has_errors: bool = False) -> Response:
+def export_csv(request: Request, wanted: Filters) -> Response:
     """The reports the list's filters select, one row each, one column per key (UTF-8 CSV with a BOM)."""
     current(request)
-    return _table_download(request, _wanted(year, region, agency, level, template, rule, has_errors), "csv")
+    return _table_download(request, wanted, "csv")
 
 
 @router.get("/export.xlsx")
-def export_xlsx(request: Request, year: str | None = None, region: str | None = None, agency: str | None = None,
-                level: str | None = None, template: str | None = None, rule: str | None = None,
-                has_errors: bool = False) -> Response:
+def export_xlsx(request: Request, wanted: Filters) -> Response:
     """The same rows as /export.csv, as an Excel workbook with Chinese headers."""
     current(request)
-    return _table_download(request, _wanted(year, region, agency, level, template, rule, has_errors), "xlsx")
+    return _table_download(request, wanted, "xlsx")
 
 
 @router.get("/export/review.html")
-def export_review(request: Request, year: str | None = None, region: str | None = None, agency: str | None = None,
-                  level: str | None = None, template: str | None = None, rule: str | None = None,
-                  has_errors: bool = False) -> Response:
+def export_review(request: Request, wanted: Filters) -> Response:
     """The review page ``nianbao check --html`` writes, for the list's reports (at most 2,000), as a file."""
     current(request)
-    wanted = _wanted(year, region, agency, level, template, rule, has_errors)
     with _connection(request) as conn:
         page = review_html(conn, bounded_ids(conn, selection(conn, wanted)))
     return Response(page, media_type=MEDIA["html"],
@@ -135,12 +132,9 @@ def export_review(request: Request, year: str | None = None, region: str | None 
 
 
 @router.get("/export/letters.zip")
-def export_letters(request: Request, year: str | None = None, region: str | None = None, agency: str | None = None,
-                   level: str | None = None, template: str | None = None, rule: str | None = None,
-                   has_errors: bool = False) -> Response:
+def export_letters(request: Request, wanted: Filters) -> Response:
     """One 审核意见 DOCX per report of the list (at most 2,000), with its 确认 findings, in one zip."""
     current(request)
-    wanted = _wanted(year, region, agency, level, template, rule, has_errors)
     wording = letter_template(request)
     with _connection(request) as conn:
         ids = bounded_ids(conn, selection(conn, wanted))
@@ -234,11 +228,8 @@ def _filter_context(wanted: ListQuery) -> dict[str, Any]:
 
 
 @router.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
-def dashboard_page(request: Request, year: str | None = None, region: str | None = None, agency: str | None = None,
-                   level: str | None = None, template: str | None = None, rule: str | None = None,
-                   has_errors: bool = False) -> Response:
+def dashboard_page(request: Request, wanted: Filters) -> Response:
     session = current(request)
-    wanted = _wanted(year, region, agency, level, template, rule, has_errors)
     with _connection(request) as conn:
         data = _dashboard(conn, wanted)
     query = {k: "true" if v is True else v for k, v in _filter_context(wanted).items() if v not in (None, "", False)}
@@ -271,14 +262,11 @@ def summary_api(request: Request, year: YearQ = None, region: str | None = None,
 
 
 @router.get("/dashboard/charts/{name}.svg", include_in_schema=False)
-def dashboard_chart(request: Request, name: str, year: str | None = None, region: str | None = None,
-                    agency: str | None = None, level: str | None = None, template: str | None = None,
-                    rule: str | None = None, has_errors: bool = False) -> Response:
+def dashboard_chart(request: Request, name: str, wanted: Filters) -> Response:
     """One dashboard chart as SVG, for the same filters as the page."""
     current(request)
     if name not in charts.CHARTS:
         raise WebError(404, f"没有名为“{name}”的图表")
-    wanted = _wanted(year, region, agency, level, template, rule, has_errors)
     parts = {"regions": ("regions",), "rules": ("rules",)}.get(name, ("years",))
     with _connection(request) as conn:
         data = _dashboard(conn, wanted, parts)
