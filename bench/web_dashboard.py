@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from web_list import PASSWORD, _timed, build, signed_in
+from web_list import PASSWORD, build, signed_in, timed_get
 
 from nianbao.store.db import open_store
 
@@ -40,12 +40,7 @@ def measure(db: Path, runs: int) -> list[tuple[str, float, float, str]]:
     results: list[tuple[str, float, float, str]] = []
 
     def timed(label: str, url: str, params: dict[str, Any]) -> None:
-        def get() -> Any:
-            response = client.get(url, params=params)
-            assert response.status_code == 200, response.text[:300]
-            return response
-
-        first, median, response = _timed(get, runs)
+        first, median, response = timed_get(client, url, params, runs)
         if url.startswith("/api/"):
             summary = response.json()
             shown = f"{sum(g['reports'] for g in summary['years']):,} reports, {len(summary['years'])} year groups"

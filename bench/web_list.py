@@ -129,6 +129,16 @@ def _timed(call: Callable[[], Any], runs: int) -> tuple[float, float, Any]:
     return times[0], statistics.median(times[1:]), result
 
 
+def timed_get(client: Any, url: str, params: dict[str, Any], runs: int) -> tuple[float, float, Any]:
+    """``_timed`` over one GET that must answer 200: first and median ms, and the last response."""
+    def get() -> Any:
+        response = client.get(url, params=params)
+        assert response.status_code == 200, response.text[:300]
+        return response
+
+    return _timed(get, runs)
+
+
 def signed_in(db: Path) -> Any:
     """A TestClient of the app over ``db``, signed in as the bench user (made beforehand)."""
     import re
@@ -162,12 +172,7 @@ def measure(db: Path, runs: int, analyze: bool) -> list[tuple[str, float, float,
     results: list[tuple[str, float, float, str]] = []
 
     def page(label: str, url: str, params: dict[str, Any]) -> None:
-        def get() -> Any:
-            response = client.get(url, params=params)
-            assert response.status_code == 200, response.text[:300]
-            return response
-
-        first, median, response = _timed(get, runs)
+        first, median, response = timed_get(client, url, params, runs)
         if url.startswith("/api/"):
             listing = response.json()
             rows, total = len(listing["reports"]), f"{listing['total']:,}"
