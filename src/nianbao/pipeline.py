@@ -17,7 +17,7 @@ from nianbao.ingest import Document, read_document
 from nianbao.layout.lines import Line, split_lines
 from nianbao.layout.reflow import reflow
 from nianbao.layout.sections import find_sections, strip_enumerator
-from nianbao.layout.tokens import Token, line_tokens
+from nianbao.layout.tokens import is_all_text, shared_line_tokens
 from nianbao.models import Cell, Fact, Report, Section
 from nianbao.normalize import BLANK_MARKS, dice, norm_label, squeeze, to_plain
 from nianbao.templates import TableSpec, Template, all_templates, load_template
@@ -48,17 +48,13 @@ def parse_document(document: Document) -> Report:
     values: dict[str, int | float | None] = {key: None for key in template.required_keys}
     cells: list[Cell] = []
     facts: list[Fact] = []
-    tokens_by_line: dict[int, list[Token]] = {}  # regions may overlap: tokenise each line once
     for table in template.tables:
         region = _table_lines(table, lines, sections, template.tables)
-        for line in region:
-            if line.number not in tokens_by_line:
-                tokens_by_line[line.number] = line_tokens(line)
-        read = read_table(table, [t for line in region for t in tokens_by_line[line.number]])
+        read = read_table(table, [t for line in region for t in shared_line_tokens(line)])
         values.update({k: None if v is None else to_plain(v) for k, v in read.values.items()})
         cells.extend(read.cells[k] for k in read.values if k in read.cells)
         facts.extend(read.facts)
-    sections = [replace(s, text=_prose(lines, s, tokens_by_line)) for s in sections]
+    sections = [replace(s, text=_prose(lines, s)) for s in sections]
     facts.extend(Fact(kind="low_confidence", line=line, detail={"note": note}) for line, note in document.notes)
     report = Report(source=document.source, meta=meta, values=values, cells=cells, sections=sections, facts=facts)
     report.findings = run_checks(report, lines)
@@ -76,21 +72,20 @@ def _add_places(report: Report, lines: list[Line]) -> None:
     report.findings = [replace(f, place=place(f.line)) for f in report.findings]
 
 
-def _prose(lines: list[Line], section: Section, tokens_by_line: dict[int, list[Token]]) -> str:
+def _prose(lines: list[Line], section: Section) -> str:
     """A section's running text: its lines that are neither chrome nor table rows (no numbers in cells)."""
-    return "\n".join(line.text.strip() for line in lines[section.line: section.end_line]
-                     if not line.chrome and not line.blank and _is_running_text(line, tokens_by_line))
+    return "\n".join([line.text.strip() for line in lines[section.line: section.end_line]
+                      if not line.chrome and not line.blank and _is_running_text(line)])
 
 
 # A table value needs a digit or a blank mark; a line with neither is text whatever its cells.
 _VALUE_CHARACTER = re.compile("[\\d" + re.escape("".join(sorted(set("".join(BLANK_MARKS)) - {" "}))) + "]")
 
 
-def _is_running_text(line: Line, tokens_by_line: dict[int, list[Token]]) -> bool:
+def _is_running_text(line: Line) -> bool:
     if "。" in line.text or not _VALUE_CHARACTER.search(line.text):
         return True  # a sentence is never cut into cells (tokens.is_prose)
-    tokens = tokens_by_line[line.number] if line.number in tokens_by_line else line_tokens(line)
-    return all(t.kind == "text" for t in tokens)
+    return is_all_text(line.text, line.grid)
 
 
 def _published_property(properties: dict[str, str]) -> str | None:

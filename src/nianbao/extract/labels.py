@@ -67,6 +67,7 @@ class LabelMatcher:
         # the labels one of whose probes can start somewhere in it.
         self._by_bigram: dict[str, set[int]] = {}
         self._hits: dict[str, tuple[Hit, ...]] = {}
+        self._chosen: dict[tuple[str, int], tuple[Hit | None, tuple[Hit, ...]]] = {}
         self._short: set[int] = set()  # labels with a one-character probe: always tested
         for label in self.labels:
             for probe in label.probes:
@@ -105,15 +106,23 @@ class LabelMatcher:
         """The row these numbers belong to, and every label hit in the buffer.
 
         Rows after ``after`` (template order) are preferred; a row before it is taken only when
-        nothing later matches.
+        nothing later matches. Cached as ``hits`` is: the same label text after the same row
+        recurs in report after report.
         """
-        hits = self.hits(buffer)
+        chosen = self._chosen.get((buffer, after))
+        if chosen is None:
+            if len(self._chosen) > 1 << 14:
+                self._chosen.clear()
+            hits = self.hits(buffer)
+            chosen = self._chosen[buffer, after] = (self._choose(hits, after), tuple(hits))
+        return chosen[0], list(chosen[1])
+
+    @staticmethod
+    def _choose(hits: list[Hit], after: int) -> Hit | None:
         later = [h for h in hits if h.label.index > after] or hits
         if not later:
-            return None, hits
-        best = max(later, key=lambda h: (h.end, h.end - h.start, h.kind != "prefix",
-                                          -abs(h.label.index - after)))
-        return best, hits
+            return None
+        return max(later, key=lambda h: (h.end, h.end - h.start, h.kind != "prefix", -abs(h.label.index - after)))
 
 
 def _best_hit(label: RowLabel, buffer: str) -> Hit | None:

@@ -8,13 +8,13 @@ the whole table's identities decide the rest and solves forced blanks.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from itertools import pairwise, product
 from math import prod
 
-from nianbao.extract.candidates import Candidate, Reading, Slot, readings
+from nianbao.extract.candidates import Candidate, Prune, Reading, Slot, readings
 from nianbao.extract.labels import Hit, LabelMatcher, RowLabel, matcher_for
 from nianbao.extract.solve import Identity, bind_identities, propagate, violations
 from nianbao.layout.tokens import Token
@@ -47,7 +47,7 @@ class TableRead:
 
 @dataclass
 class _Pending:
-    keys: list[str]
+    keys: Sequence[str]  # may be shared with other rows and reports (_RowPlan): never changed
     candidates: list[Candidate]
     line: int
     doubted: bool = False  # the reader could not tell which numbers are this row's (its fact is recorded)
@@ -78,7 +78,7 @@ def walk(matcher: LabelMatcher, tokens: list[Token],
             label_tokens.append(tokens[i])
             i += 1
             continue
-        buffer = "".join(t.norm for t in label_tokens)
+        buffer = "".join([t.norm for t in label_tokens])
         hit, hits = matcher.choose(buffer, last_index)
         width = len(columns[hit.label.block.label]) if hit else 1
         numbers, i = _consume(tokens, i, width)
@@ -95,11 +95,15 @@ def _consume(tokens: list[Token], i: int, width: int) -> tuple[list[Token], int]
     is still short (one cell per line, or values wrapped onto the next line)."""
     numbers: list[Token] = []
     cells = 0  # how many cells the numbers may stand for (a fused run of digits, one per digit)
-    while i < len(tokens) and tokens[i].kind != "text":
+    count = len(tokens)
+    while i < count and tokens[i].kind != "text":
         line = tokens[i].line
-        while i < len(tokens) and tokens[i].kind != "text" and tokens[i].line == line:
-            numbers.append(tokens[i])
-            cells += _capacity([tokens[i]])
+        while i < count:
+            token = tokens[i]
+            if token.kind == "text" or token.line != line:
+                break
+            numbers.append(token)
+            cells += len(token.raw) if token.fused else 1  # _capacity of one token, without a call per token
             i += 1
         if cells >= width:
             break
@@ -157,12 +161,14 @@ def _settle_rows(table: TableSpec, matcher: LabelMatcher, reads: list[RowRead], 
     seen: set[int] = set()  # rows whose label was printed
     assigned: set[int] = set()
     pending: list[_Pending] = []
-    keys_of: dict[int, list[str]] = {}  # a row's cell keys, by label index
+    layouts = {block: tuple([c.key for c in columns[block]]) for block in columns}  # as cache keys
 
-    def row_keys(label: RowLabel) -> list[str]:
-        if label.index not in keys_of:
-            keys_of[label.index] = [cell_key(label.row.key, c.key) for c in columns[label.block.label]]
-        return keys_of[label.index]
+    def row_plan(label: RowLabel) -> _RowPlan:
+        block = label.block.label
+        return _row_plan(table, label, layouts[block], columns[block])
+
+    def row_keys(label: RowLabel) -> tuple[str, ...]:
+        return row_plan(label).keys
 
     reads, placed = _place_lost_labels(table, matcher, reads, columns)
     result.facts.extend(placed)
@@ -200,7 +206,8 @@ def _settle_rows(table: TableSpec, matcher: LabelMatcher, reads: list[RowRead], 
                                              "raw": " ".join(t.raw for t in read.numbers)}))
             pending.append(_Pending(keys=row_keys(label), candidates=[], line=read.numbers[0].line, doubted=True))
             continue
-        pending.append(_row_pending(table, label.row.key, row_keys(label), read, result, columns[label.block.label]))
+        plan = row_plan(label)
+        pending.append(_row_pending(table, label.row.key, plan.keys, read, result, plan.floors))
     for hit in matcher.hits(trailing):
         if hit.kind != "prefix":
             seen.add(hit.label.index)
@@ -275,9 +282,36 @@ def _column_variants(table: TableSpec, columns: dict[str, list[ColumnSpec]], tok
     return facts
 
 
-def _row_pending(table: TableSpec, place: str, keys: list[str], read: RowRead, result: TableRead,
-                 columns: list[ColumnSpec] | None = None) -> _Pending:
-    """``place`` names the row (or the whole flat table) in the facts."""
+@dataclass(frozen=True, slots=True)
+class _RowPlan:
+    """What reading a row needs that depends only on the template and the block's columns."""
+
+    keys: tuple[str, ...]  # the row's cell keys, in column order
+    floors: tuple[tuple[int, int], ...]  # see _column_floors
+
+
+_PLANS: dict[tuple[int, int, tuple[str, ...]], tuple[TableSpec, _RowPlan]] = {}
+
+
+def _row_plan(table: TableSpec, label: RowLabel, layout: tuple[str, ...], columns: list[ColumnSpec]) -> _RowPlan:
+    """A row's plan, made once per template row and column layout (``layout``: the keys of
+    ``columns``) instead of once per printed row; cached by the table's identity, as matcher_for."""
+    cache_key = (id(table), label.index, layout)
+    cached = _PLANS.get(cache_key)
+    if cached is not None and cached[0] is table:
+        return cached[1]
+    plan = _RowPlan(keys=tuple([cell_key(label.row.key, c.key) for c in columns]),
+                    floors=tuple(_column_floors(columns)))
+    if len(_PLANS) > 4096:
+        _PLANS.clear()
+    _PLANS[cache_key] = (table, plan)
+    return plan
+
+
+def _row_pending(table: TableSpec, place: str, keys: Sequence[str], read: RowRead, result: TableRead,
+                 floors: Sequence[tuple[int, int]] = ()) -> _Pending:
+    """``place`` names the row (or the whole flat table) in the facts; ``floors`` are the row's
+    column bounds (_column_floors)."""
     # In the legacy 统计表 a blank is common (an indicator not reported) and no identity fills it:
     # a glued run may hide a blank that vanished there (条953 is 953 | blank, blank | 953 or 9 | 53).
     reading = readings(read.numbers, len(keys), _prefix_check(table, keys),
@@ -289,7 +323,6 @@ def _row_pending(table: TableSpec, place: str, keys: list[str], read: RowRead, r
                                          "split": reading.split,
                                          "raw": " ".join(t.raw for t in read.numbers)}))
     candidates = _consistent(reading, keys, table)
-    floors = _column_floors(columns) if columns else []
     if floors and (reading.split or len(candidates) > 1):
         # a bound chooses between readings of a glued run; two numbers printed apart stay as
         # printed (legacy.cumulative_bound then says the 累计 is below the year's)
@@ -298,9 +331,25 @@ def _row_pending(table: TableSpec, place: str, keys: list[str], read: RowRead, r
     return _Pending(keys=keys, candidates=candidates, line=line)
 
 
-def _prefix_check(table: TableSpec, keys: list[str]) -> Callable[[tuple[Amount | None, ...]], bool] | None:
+_PREFIX_CHECKS: dict[tuple[int, tuple[str, ...]], tuple[TableSpec, Prune | None]] = {}
+
+
+def _prefix_check(table: TableSpec, keys: Sequence[str]) -> Prune | None:
     """For cutting a glued run: the row's own identities, each tested as soon as the cut has
-    reached its last cell (表四's three totals prune a 15-way cut to a handful)."""
+    reached its last cell (表四's three totals prune a 15-way cut to a handful). Cached per
+    template row: the check is pure, and building it was a tenth of reading a row."""
+    cache_key = (id(table), tuple(keys))
+    cached = _PREFIX_CHECKS.get(cache_key)
+    if cached is not None and cached[0] is table:
+        return cached[1]
+    check = _new_prefix_check(table, cache_key[1])
+    if len(_PREFIX_CHECKS) > 4096:
+        _PREFIX_CHECKS.clear()
+    _PREFIX_CHECKS[cache_key] = (table, check)
+    return check
+
+
+def _new_prefix_check(table: TableSpec, keys: tuple[str, ...]) -> Prune | None:
     identities = bind_identities(table, frozenset(keys))
     if not identities:
         return None
@@ -328,7 +377,7 @@ def _column_floors(columns: list[ColumnSpec]) -> list[tuple[int, int]]:
             if column.at_least is not None and column.at_least in position]
 
 
-def _above_floors(candidate: Candidate, floors: list[tuple[int, int]]) -> bool:
+def _above_floors(candidate: Candidate, floors: Sequence[tuple[int, int]]) -> bool:
     for high, low in floors:
         a, b = candidate[high].value, candidate[low].value
         if a is not None and b is not None and a < b:
@@ -336,7 +385,7 @@ def _above_floors(candidate: Candidate, floors: list[tuple[int, int]]) -> bool:
     return True
 
 
-def _consistent(reading: Reading, keys: list[str], table: TableSpec) -> list[Candidate]:
+def _consistent(reading: Reading, keys: Sequence[str], table: TableSpec) -> list[Candidate]:
     """The readings the row's own identities allow (all of them if none does)."""
     if len(reading.candidates) == 1 and not reading.split:
         return reading.candidates  # nothing to choose between
@@ -420,7 +469,7 @@ def _settle(table: TableSpec, present: Iterable[str], pending: list[_Pending], r
 JOINT_MAX = 20_000  # combinations of the open rows' readings tried together, at most
 
 
-def _agree(keys: list[str], outcomes: list[tuple[Candidate, dict[str, Amount | None]]],
+def _agree(keys: Sequence[str], outcomes: list[tuple[Candidate, dict[str, Amount | None]]],
            values: dict[str, Amount | None], printed: dict[str, Slot], inferred_here: set[str]) -> list[str]:
     """Fix the columns on which every surviving reading agrees; returns them."""
     agreed: list[str] = []
@@ -482,7 +531,7 @@ def _unconfirmed(values: dict[str, Amount | None], identities: list[Identity],
     return frozenset(held)
 
 
-def _apply(keys: list[str], candidate: Candidate, values: dict[str, Amount | None],
+def _apply(keys: Sequence[str], candidate: Candidate, values: dict[str, Amount | None],
            printed: dict[str, Slot]) -> None:
     for key, slot in zip(keys, candidate, strict=True):
         values[key] = slot.value

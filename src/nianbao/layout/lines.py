@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from nianbao.normalize import clean_text
 
@@ -48,19 +49,31 @@ def split_lines(text: str, places: tuple[str | None, ...] = (), grid: frozenset[
     """Lines as an editor numbers them: only newlines end a line (a form feed is a page break
     inside a line, not a line of its own). ``places`` gives each line's place in the source."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    cleaned = clean_text(text.replace("\f", " "))  # one call for the whole text: cleaning never adds or drops a newline
-    if "<" in cleaned:
-        cleaned = _AUTOLINK.sub(r"\1", cleaned)
-    chrome = _chrome_line_numbers(cleaned)
+    sources = text.split("\n")
+    if not places and not grid:  # a text file: most of its lines were seen before at the same number
+        return [_text_line(raw, number) for number, raw in enumerate(sources, start=1)]
     lines = []
-    for number, (raw, clean) in enumerate(zip(text.split("\n"), cleaned.split("\n"), strict=True), start=1):
-        clean = clean.rstrip()
+    for number, raw in enumerate(sources, start=1):
+        seen = _text_line(raw, number)
         # positional arguments: twice as fast as keywords, for a record made per line
-        lines.append(Line(number, raw, clean, number in chrome or is_page_number(clean), not clean,
+        lines.append(Line(number, raw, seen.text, seen.chrome, seen.blank,
                           places[number - 1] if number <= len(places) else None, number in grid))
     return lines
 
 
-def _chrome_line_numbers(text: str) -> set[int]:
-    """The lines holding a chrome marker, found in one pass over the whole text."""
-    return {text.count("\n", 0, found.start()) + 1 for found in _CHROME.finditer(text)}
+@lru_cache(maxsize=1 << 15)
+def _text_line(raw: str, number: int) -> Line:
+    """One source line, cleaned and classified. Cached: reports repeat the same lines at the same
+    numbers (headings, table rows), and cleaning a line is most of the cost of making it. The
+    records are shared from one report to the next, as every Line is read-only in practice."""
+    clean = clean_text(raw.replace("\f", " "))  # cleaning works line by line (tests/test_fast_paths.py)
+    if "<" in clean:
+        clean = _AUTOLINK.sub(r"\1", clean)
+    marked = _CHROME.search(clean) is not None
+    clean = clean.rstrip()
+    return Line(number, raw, clean, marked or is_page_number(clean), not clean, None, False)
+
+
+def forget_lines() -> None:
+    """Forget the lines seen so far (benchmarks measure reports never seen before)."""
+    _text_line.cache_clear()

@@ -13,7 +13,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
 
-from nianbao.layout.lines import Line
+from nianbao.layout.lines import Line, forget_lines
 from nianbao.normalize import Amount, is_blank_mark, norm_label, parse_number
 
 TokenKind = Literal["text", "num", "blank"]
@@ -64,10 +64,29 @@ def is_prose(cell: str) -> bool:
 
 def line_tokens(line: Line) -> list[Token]:
     """The tokens of one line; [] for chrome, blank and prose lines."""
+    return list(shared_line_tokens(line))
+
+
+def shared_line_tokens(line: Line) -> tuple[Token, ...]:
+    """``line_tokens`` as a tuple shared by every caller (and every report) that tokenises the
+    same text at the same line number: the tokens are read-only."""
     if line.chrome or line.blank:
-        return []
-    return [Token(kind, raw, line.number, norm, value, unit, fused)
-            for kind, raw, norm, value, unit, fused in _text_tokens(line.text, line.grid)]
+        return ()
+    return _numbered_tokens(line.text, line.grid, line.number)
+
+
+@lru_cache(maxsize=1 << 15)
+def _numbered_tokens(text: str, grid: bool, number: int) -> tuple[Token, ...]:
+    # Cached: nine table lines in ten recur in later reports at the same line number, and
+    # making their Token records was a tenth of the parse.
+    return tuple([Token(kind, raw, number, norm, value, unit, fused)
+                  for kind, raw, norm, value, unit, fused in _text_tokens(text, grid)])
+
+
+@lru_cache(maxsize=1 << 15)
+def is_all_text(text: str, grid: bool) -> bool:
+    """Whether a line's tokens are all text (no number or blank in a cell): running text."""
+    return all(kind == "text" for kind, *_ in _text_tokens(text, grid))
 
 
 _Proto = tuple[TokenKind, str, str, Amount | None, str | None, bool]  # a Token without its line
@@ -142,7 +161,10 @@ def clear_line_cache() -> None:
     """Forget the cells and tokens of lines seen so far (benchmarks measure reports never seen
     before). Cell-level caches (labels, numbers) stay: they recur in every report."""
     _text_tokens.cache_clear()
+    _numbered_tokens.cache_clear()
+    is_all_text.cache_clear()
     split_cells.cache_clear()
+    forget_lines()
 
 
 def tokenize(lines: list[Line]) -> list[Token]:
