@@ -17,9 +17,9 @@ from nianbao.ingest import Document, read_document
 from nianbao.layout.lines import Line, split_lines
 from nianbao.layout.reflow import reflow
 from nianbao.layout.sections import find_sections, strip_enumerator
-from nianbao.layout.tokens import is_all_text, shared_line_tokens
+from nianbao.layout.tokens import is_running_text, shared_line_tokens
 from nianbao.models import Cell, Fact, Report, Section
-from nianbao.normalize import BLANK_MARKS, dice, norm_label, squeeze, to_plain
+from nianbao.normalize import dice, norm_label, squeeze, to_plain
 from nianbao.templates import TableSpec, Template, all_templates, load_template
 
 _REPORT_WORDS = ("信息公开", "政务公开")
@@ -36,7 +36,7 @@ def parse_document(document: Document) -> Report:
     meta = extract_meta(lines, sections)
     if meta.published is None:
         meta.published = _published_property(document.source.properties)
-    norm_text = squeeze("".join(line.text for line in lines if not line.chrome))
+    norm_text = squeeze("".join([line.text for line in lines if not line.chrome]))
     template_id = detect_template(norm_text, meta.year)
     if not any(word in norm_text for word in _REPORT_WORDS):
         raise UnusableInput(document.source.path, "不是政府信息公开工作年度报告（未见“信息公开”字样）")
@@ -51,7 +51,8 @@ def parse_document(document: Document) -> Report:
     for table in template.tables:
         region = _table_lines(table, lines, sections, template.tables)
         read = read_table(table, [t for line in region for t in shared_line_tokens(line)])
-        values.update({k: None if v is None else to_plain(v) for k, v in read.values.items()})
+        # to_plain only for fractions: most amounts are counts, already plain (a call per cell saved)
+        values.update({k: v if v is None or type(v) is int else to_plain(v) for k, v in read.values.items()})
         cells.extend(read.cells[k] for k in read.values if k in read.cells)
         facts.extend(read.facts)
     sections = [replace(s, text=_prose(lines, s)) for s in sections]
@@ -75,17 +76,8 @@ def _add_places(report: Report, lines: list[Line]) -> None:
 def _prose(lines: list[Line], section: Section) -> str:
     """A section's running text: its lines that are neither chrome nor table rows (no numbers in cells)."""
     return "\n".join([line.text.strip() for line in lines[section.line: section.end_line]
-                      if not line.chrome and not line.blank and _is_running_text(line)])
+                      if not line.chrome and not line.blank and is_running_text(line.text, line.grid)])
 
-
-# A table value needs a digit or a blank mark; a line with neither is text whatever its cells.
-_VALUE_CHARACTER = re.compile("[\\d" + re.escape("".join(sorted(set("".join(BLANK_MARKS)) - {" "}))) + "]")
-
-
-def _is_running_text(line: Line) -> bool:
-    if "。" in line.text or not _VALUE_CHARACTER.search(line.text):
-        return True  # a sentence is never cut into cells (tokens.is_prose)
-    return is_all_text(line.text, line.grid)
 
 
 def _published_property(properties: dict[str, str]) -> str | None:

@@ -161,14 +161,7 @@ def _settle_rows(table: TableSpec, matcher: LabelMatcher, reads: list[RowRead], 
     seen: set[int] = set()  # rows whose label was printed
     assigned: set[int] = set()
     pending: list[_Pending] = []
-    layouts = {block: tuple([c.key for c in columns[block]]) for block in columns}  # as cache keys
-
-    def row_plan(label: RowLabel) -> _RowPlan:
-        block = label.block.label
-        return _row_plan(table, label, layouts[block], columns[block])
-
-    def row_keys(label: RowLabel) -> tuple[str, ...]:
-        return row_plan(label).keys
+    plans = _row_plans(table, matcher, columns)  # by label index
 
     reads, placed = _place_lost_labels(table, matcher, reads, columns)
     result.facts.extend(placed)
@@ -204,10 +197,10 @@ def _settle_rows(table: TableSpec, matcher: LabelMatcher, reads: list[RowRead], 
             result.facts.append(Fact(kind="reading_order", keys=[label.row.key], line=read.numbers[0].line,
                                      detail={"label": label.row.label,
                                              "raw": " ".join(t.raw for t in read.numbers)}))
-            pending.append(_Pending(keys=row_keys(label), candidates=[], line=read.numbers[0].line, doubted=True))
+            pending.append(_Pending(keys=plans[label.index].keys, candidates=[], line=read.numbers[0].line,
+                                    doubted=True))
             continue
-        plan = row_plan(label)
-        pending.append(_row_pending(table, label.row.key, plan.keys, read, result, plan.floors))
+        pending.append(_row_pending(table, label.row.key, plans[label.index], read, result))
     for hit in matcher.hits(trailing):
         if hit.kind != "prefix":
             seen.add(hit.label.index)
@@ -218,7 +211,7 @@ def _settle_rows(table: TableSpec, matcher: LabelMatcher, reads: list[RowRead], 
             continue
         if label.row.extra and label.index not in assigned:
             continue
-        present.update(dict.fromkeys(row_keys(label)))
+        present.update(dict.fromkeys(plans[label.index].keys))
         if not label.row.extra and not table.optional_rows and label.index not in seen:
             result.facts.append(Fact(kind="missing_row", keys=[label.row.key], detail={"label": label.row.label}))
     _settle(table, present, pending, result)
@@ -287,35 +280,37 @@ class _RowPlan:
     """What reading a row needs that depends only on the template and the block's columns."""
 
     keys: tuple[str, ...]  # the row's cell keys, in column order
-    floors: tuple[tuple[int, int], ...]  # see _column_floors
+    prune: Prune | None  # _prefix_check
+    floors: tuple[tuple[int, int], ...] = ()  # _column_floors
 
 
-_PLANS: dict[tuple[int, int, tuple[str, ...]], tuple[TableSpec, _RowPlan]] = {}
+_PLANS: dict[tuple[int, tuple[tuple[str, ...], ...]], tuple[TableSpec, tuple[_RowPlan, ...]]] = {}
 
 
-def _row_plan(table: TableSpec, label: RowLabel, layout: tuple[str, ...], columns: list[ColumnSpec]) -> _RowPlan:
-    """A row's plan, made once per template row and column layout (``layout``: the keys of
-    ``columns``) instead of once per printed row; cached by the table's identity, as matcher_for."""
-    cache_key = (id(table), label.index, layout)
+def _row_plans(table: TableSpec, matcher: LabelMatcher, columns: dict[str, list[ColumnSpec]]) -> tuple[_RowPlan, ...]:
+    """Each row's plan by label index, made once per template table and column layout instead of
+    once per printed row (cached by the table's identity, as matcher_for)."""
+    cache_key = (id(table), tuple([tuple([c.key for c in block]) for block in columns.values()]))
     cached = _PLANS.get(cache_key)
     if cached is not None and cached[0] is table:
         return cached[1]
-    plan = _RowPlan(keys=tuple([cell_key(label.row.key, c.key) for c in columns]),
-                    floors=tuple(_column_floors(columns)))
-    if len(_PLANS) > 4096:
+    plans = []
+    for label in matcher.labels:
+        block = columns[label.block.label]
+        keys = tuple([cell_key(label.row.key, c.key) for c in block])
+        plans.append(_RowPlan(keys, _prefix_check(table, keys), tuple(_column_floors(block))))
+    if len(_PLANS) > 1024:
         _PLANS.clear()
-    _PLANS[cache_key] = (table, plan)
-    return plan
+    _PLANS[cache_key] = (table, tuple(plans))
+    return _PLANS[cache_key][1]
 
 
-def _row_pending(table: TableSpec, place: str, keys: Sequence[str], read: RowRead, result: TableRead,
-                 floors: Sequence[tuple[int, int]] = ()) -> _Pending:
-    """``place`` names the row (or the whole flat table) in the facts; ``floors`` are the row's
-    column bounds (_column_floors)."""
+def _row_pending(table: TableSpec, place: str, plan: _RowPlan, read: RowRead, result: TableRead) -> _Pending:
+    """``place`` names the row (or the whole flat table) in the facts."""
+    keys, floors = plan.keys, plan.floors
     # In the legacy 统计表 a blank is common (an indicator not reported) and no identity fills it:
     # a glued run may hide a blank that vanished there (条953 is 953 | blank, blank | 953 or 9 | 53).
-    reading = readings(read.numbers, len(keys), _prefix_check(table, keys),
-                       vanished=len(keys) - 1 if table.optional_rows else 0)
+    reading = readings(read.numbers, len(keys), plan.prune, vanished=len(keys) - 1 if table.optional_rows else 0)
     line = read.numbers[0].line
     if reading.printed != reading.expected or reading.overflow:
         result.facts.append(Fact(kind="cell_count", keys=[place], line=line,
@@ -450,7 +445,7 @@ def _settle(table: TableSpec, present: Iterable[str], pending: list[_Pending], r
         if not item.doubted:
             result.facts.append(Fact(kind="ambiguous_split", keys=open_keys, line=item.line,
                                      detail={"readings": len(candidates)}))
-    inferred = {k: v for k, v in values.items() if k in inferred_here and v is not None}
+    inferred = {k: v for k, v in values.items() if k in inferred_here and v is not None} if inferred_here else {}
     inferred.update(propagate(values, identities, _unconfirmed(values, identities, undecided)))
     result.values = values
     for key, slot in printed.items():
@@ -460,7 +455,9 @@ def _settle(table: TableSpec, present: Iterable[str], pending: list[_Pending], r
             result.cells[key] = Cell(key=key, value=to_plain(inferred[key]), raw=token.raw,
                                                      line=token.line, inferred=True)
         else:  # the common case, by position (key, value, raw, line, inferred, split, unit): keywords cost twice
-            result.cells[key] = Cell(key, _plain(values.get(key)), token.raw, token.line, False, slot.split, token.unit)
+            value = values.get(key)
+            plain = value if value is None or type(value) is int else to_plain(value)  # _plain without a call per cell
+            result.cells[key] = Cell(key, plain, token.raw, token.line, False, slot.split, token.unit)
     for key, value in inferred.items():
         if key not in printed:
             result.cells[key] = Cell(key=key, value=to_plain(value), inferred=True)
@@ -539,10 +536,6 @@ def _apply(keys: Sequence[str], candidate: Candidate, values: dict[str, Amount |
             printed[key] = slot
 
 
-def _plain(value: Amount | None) -> int | float | None:
-    return None if value is None else to_plain(value)
-
-
 def _label_variant(read: RowRead, next_buffer: str) -> Fact | None:
     hit, label = read.hit, read.label
     if hit is None or label is None or hit.kind in ("exact", "bare"):
@@ -617,6 +610,6 @@ def _read_flat(table: TableSpec, tokens: list[Token], header: str) -> TableRead:
         _settle(table, present, [], result)
         return result
     read = RowRead(label=None, hit=None, label_tokens=[], numbers=numbers, buffer="")
-    pending = _row_pending(table, table.id, keys, read, result)
+    pending = _row_pending(table, table.id, _RowPlan(tuple(keys), _prefix_check(table, keys)), read, result)
     _settle(table, present, [pending], result)
     return result

@@ -15,6 +15,7 @@ CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 
 _HEADING = re.compile(r"^(?:#+\s*)?第?(?P<num>[一二三四五六七八九十]{1,3})\s*(?:、|\.|:|部分[、:]?)\s*(?P<title>\S.*)$")
 _LEADING_ENUM = re.compile(r"^(?:[一二三四五六七八九十]{1,3}、|\([一二三四五六七八九十]{1,3}\)|\d{1,2}\.)")
 MAX_TITLE = 40
+_HEADING_STARTS = frozenset("#第" + "".join(CN_DIGITS))  # what _HEADING allows as a heading's first character
 
 
 def cn_number(text: str) -> int:
@@ -41,6 +42,8 @@ def find_sections(lines: list[Line], table_labels: Iterable[str]) -> list[Sectio
     excluded = _excluded(tuple(table_labels))
     found: list[tuple[int, Line, str, str]] = []
     for line in lines:
+        if line.text.lstrip()[:1] not in _HEADING_STARTS:
+            continue  # most lines: no call and no regex (_HEADING needs one of these first)
         heading = _heading(line, excluded)
         if heading is None:
             continue

@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Literal
 
 from nianbao.layout.lines import Line, forget_lines
-from nianbao.normalize import Amount, is_blank_mark, norm_label, parse_number
+from nianbao.normalize import BLANK_MARKS, Amount, is_blank_mark, norm_label, parse_number
 
 TokenKind = Literal["text", "num", "blank"]
 
@@ -83,9 +83,15 @@ def _numbered_tokens(text: str, grid: bool, number: int) -> tuple[Token, ...]:
                   for kind, raw, norm, value, unit, fused in _text_tokens(text, grid)])
 
 
-@lru_cache(maxsize=1 << 15)
-def is_all_text(text: str, grid: bool) -> bool:
-    """Whether a line's tokens are all text (no number or blank in a cell): running text."""
+# A table value needs a digit or a blank mark; a line with neither is text whatever its cells.
+_VALUE_CHARACTER = re.compile("[\\d" + re.escape("".join(sorted(set("".join(BLANK_MARKS)) - {" "}))) + "]")
+
+
+@lru_cache(maxsize=1 << 15)  # by text: most lines recur from one report to the next
+def is_running_text(text: str, grid: bool = False) -> bool:
+    """Whether a (non-blank) line is running text: no number or blank mark in a cell of its own."""
+    if "。" in text or not _VALUE_CHARACTER.search(text):
+        return True  # a sentence is never cut into cells (is_prose)
     return all(kind == "text" for kind, *_ in _text_tokens(text, grid))
 
 
@@ -162,7 +168,7 @@ def clear_line_cache() -> None:
     before). Cell-level caches (labels, numbers) stay: they recur in every report."""
     _text_tokens.cache_clear()
     _numbered_tokens.cache_clear()
-    is_all_text.cache_clear()
+    is_running_text.cache_clear()
     split_cells.cache_clear()
     forget_lines()
 
