@@ -154,7 +154,9 @@ def has_cjk(text: str) -> bool:
 # Characters that may not reach a terminal, workbook or page as they are: C0 and C1 controls
 # (ESC starts terminal sequences), DEL, and the bidirectional overrides that reorder text.
 _UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_SURROGATE = re.compile("[\ud800-\udfff]")  # a file name's bytes that are not UTF-8 (surrogate escapes)
+# a file name's bytes that are not UTF-8 (surrogate escapes); built with chr(): mypyc rejects a
+# string literal holding surrogates
+_SURROGATE = re.compile(f"[{chr(0xD800)}-{chr(0xDFFF)}]")
 
 
 def safe_text(text: str) -> str:

@@ -17,7 +17,7 @@ from nianbao.ingest import Document, read_document
 from nianbao.layout.lines import Line, split_lines
 from nianbao.layout.reflow import reflow
 from nianbao.layout.sections import find_sections, strip_enumerator
-from nianbao.layout.tokens import is_running_text, shared_line_tokens
+from nianbao.layout.tokens import is_running_text, region_tokens
 from nianbao.models import Cell, Fact, Report, Section
 from nianbao.normalize import dice, norm_label, squeeze, to_plain
 from nianbao.templates import TableSpec, Template, all_templates, load_template
@@ -50,7 +50,7 @@ def parse_document(document: Document) -> Report:
     facts: list[Fact] = []
     for table in template.tables:
         region = _table_lines(table, lines, sections, template.tables)
-        read = read_table(table, [t for line in region for t in shared_line_tokens(line)])
+        read = read_table(table, region_tokens(region))
         # to_plain only for fractions: most amounts are counts, already plain (a call per cell saved)
         values.update({k: v if v is None or type(v) is int else to_plain(v) for k, v in read.values.items()})
         cells.extend(read.cells[k] for k in read.values if k in read.cells)

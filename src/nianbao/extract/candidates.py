@@ -49,7 +49,8 @@ Prune = Callable[[tuple[Amount | None, ...]], bool]
 def readings(group: list[Token], expected: int, prune: Prune | None = None, vanished: int = 0) -> Reading:
     """``vanished``: how many of a glued run's cells may be blanks that left no trace (a crawled
     row of a table whose blanks mean "not reported")."""
-    group = _trim_blanks(group, expected)
+    if len(group) > expected:  # (_trim_blanks keeps a group no longer than the row as it is)
+        group = _trim_blanks(group, expected)
     if len(group) == expected:  # the common case: one cell per column (a split needs fewer cells)
         return Reading([tuple([Slot(tok.value, tok) for tok in group])], expected, expected, split=False)
     fused = [i for i, tok in enumerate(group) if tok.fused]

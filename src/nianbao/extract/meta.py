@@ -107,7 +107,8 @@ def _published(top: list[Line], lines: list[Line], sections: list[Section]) -> s
         if m and len(line.text.strip()) <= MAX_TITLE_LINE and "统计" not in line.text:
             return _iso(m)
     for line in lines:
-        if _has_date_label(line.text):
+        # 日期 or 时间 ends every _DATE_LABEL match: two substring tests spare most lines the regex
+        if ("日期" in line.text or "时间" in line.text) and _DATE_LABEL.search(line.text):
             m = _DATE.search(line.text)
             if m:
                 return _iso(m)
@@ -119,11 +120,6 @@ def _published(top: list[Line], lines: list[Line], sections: list[Section]) -> s
         if m:
             return _iso(m)
     return None
-
-
-def _has_date_label(text: str) -> bool:
-    # 日期 or 时间 ends every _DATE_LABEL match: two substring tests spare most lines the regex
-    return ("日期" in text or "时间" in text) and _DATE_LABEL.search(text) is not None
 
 
 def _iso(m: re.Match[str]) -> str | None:

@@ -25,7 +25,7 @@ from nianbao.templates import ColumnSpec, TableSpec, cell_key
 FLAT_ROW = "flat"
 
 
-@dataclass
+@dataclass(slots=True)
 class RowRead:
     """The numbers printed after one label."""
 
@@ -45,7 +45,7 @@ class TableRead:
     identities: list[Identity] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Pending:
     keys: Sequence[str]  # may be shared with other rows and reports (_RowPlan): never changed
     candidates: list[Candidate]
@@ -73,21 +73,23 @@ def walk(matcher: LabelMatcher, tokens: list[Token],
     label_tokens: list[Token] = []
     last_index = -1
     i = 0
-    while i < len(tokens):
-        if tokens[i].kind == "text":
-            label_tokens.append(tokens[i])
+    count = len(tokens)
+    while i < count:
+        token = tokens[i]
+        if token.kind == "text":
+            label_tokens.append(token)
             i += 1
             continue
         buffer = "".join([t.norm for t in label_tokens])
         hit, hits = matcher.choose(buffer, last_index)
         width = len(columns[hit.label.block.label]) if hit else 1
         numbers, i = _consume(tokens, i, width)
-        reads.append(RowRead(label=hit.label if hit else None, hit=hit, label_tokens=label_tokens,
-                             numbers=numbers, buffer=buffer, hits=hits))
+        # positional (label, hit, label_tokens, numbers, buffer, hits): a record per row
+        reads.append(RowRead(hit.label if hit else None, hit, label_tokens, numbers, buffer, hits))
         if hit:
             last_index = hit.label.index
         label_tokens = []
-    return reads, "".join(t.norm for t in label_tokens)
+    return reads, "".join([t.norm for t in label_tokens])
 
 
 def _consume(tokens: list[Token], i: int, width: int) -> tuple[list[Token], int]:
@@ -317,13 +319,16 @@ def _row_pending(table: TableSpec, place: str, plan: _RowPlan, read: RowRead, re
                                  detail={"printed": reading.printed, "expected": reading.expected,
                                          "split": reading.split,
                                          "raw": " ".join(t.raw for t in read.numbers)}))
-    candidates = _consistent(reading, keys, table)
+    if len(reading.candidates) == 1 and not reading.split:
+        candidates = reading.candidates  # nothing to choose between (_consistent's first test, without the call)
+    else:
+        candidates = _consistent(reading, keys, table)
     if floors and (reading.split or len(candidates) > 1):
         # a bound chooses between readings of a glued run; two numbers printed apart stay as
         # printed (legacy.cumulative_bound then says the 累计 is below the year's)
         kept = [c for c in candidates if _above_floors(c, floors)]
         candidates = kept if kept or reading.split else candidates
-    return _Pending(keys=keys, candidates=candidates, line=line)
+    return _Pending(keys, candidates, line)
 
 
 _PREFIX_CHECKS: dict[tuple[int, tuple[str, ...]], tuple[TableSpec, Prune | None]] = {}
@@ -409,7 +414,7 @@ def _forced_negative(values: dict[str, Amount | None], identities: list[Identity
 
 def _settle(table: TableSpec, present: Iterable[str], pending: list[_Pending], result: TableRead) -> None:
     """Fix every row's reading with the table's identities, then solve the forced blanks."""
-    values: dict[str, Amount | None] = {k: None for k in present}
+    values: dict[str, Amount | None] = dict.fromkeys(present)
     identities = bind_identities(table, frozenset(values))
     result.identities = identities
     printed: dict[str, Slot] = {}

@@ -54,7 +54,8 @@ class _Anchors:
 def reflow(lines: list[Line]) -> list[Line]:
     """The lines with every run-together line cut at its anchors, renumbered; unchanged (the same
     list) when no line needs it."""
-    candidates = [line for line in lines if _may_run_together(line)]
+    # (no line of SHORT_TABLE_LINE characters or fewer may run together: a length test spares the call)
+    candidates = [line for line in lines if len(line.text) > SHORT_TABLE_LINE and _may_run_together(line)]
     if not candidates:
         return lines
     anchors = _anchors()

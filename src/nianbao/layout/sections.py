@@ -52,7 +52,8 @@ def find_sections(lines: list[Line], table_labels: Iterable[str]) -> list[Sectio
         if found and value <= found[-1][0]:
             continue
         found.append((value, line, number, title))
-    last_content = max((ln.number for ln in lines if not ln.blank and not ln.chrome), default=0)
+    # the largest number is the last line's: lines come in order (the last from the end, not a max over all)
+    last_content = next((ln.number for ln in reversed(lines) if not ln.blank and not ln.chrome), 0)
     sections = []
     for index, (_, line, number, title) in enumerate(found):
         end = found[index + 1][1].number - 1 if index + 1 < len(found) else last_content

@@ -8,6 +8,7 @@ the same, only spread over more lines.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -73,6 +74,15 @@ def shared_line_tokens(line: Line) -> tuple[Token, ...]:
     if line.chrome or line.blank:
         return ()
     return _numbered_tokens(line.text, line.grid, line.number)
+
+
+def region_tokens(lines: Iterable[Line]) -> list[Token]:
+    """The tokens of every line, in order (``shared_line_tokens`` of each, one call for them all)."""
+    tokens: list[Token] = []
+    for line in lines:
+        if not line.chrome and not line.blank:
+            tokens.extend(_numbered_tokens(line.text, line.grid, line.number))
+    return tokens
 
 
 @lru_cache(maxsize=1 << 15)
