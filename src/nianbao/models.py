@@ -124,6 +124,11 @@ class Cell:
         out["inferred"] = self.inferred
         return out
 
+    def __reduce__(self) -> tuple[type[Cell], tuple[object, ...]]:
+        """Pickled as its fields in order (a batch's reports cross processes): half the time of
+        the default slot state, which cost half of unpickling a batch worker's slim report."""
+        return Cell, (self.key, self.value, self.raw, self.line, self.inferred, self.split, self.unit, self.place)
+
 
 @dataclass(slots=True)
 class Section(_Record):
