@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -20,6 +20,9 @@ from nianbao.store import record as _record
 from nianbao.store import schema
 from nianbao.store.migrate import migrate
 from nianbao.store.record import Parsed, Record, Region
+
+if TYPE_CHECKING:
+    from nianbao.store.prose_index import ProseIndex
 
 DEFAULT_DB = "nianbao.db"
 WRITER_CACHE_KIB = 256 * 1024  # SQLite page cache of a writing connection
@@ -68,18 +71,48 @@ class Store:
 
     def write(self, records: Iterable[Record]) -> list[int]:
         """Store records in one transaction; returns the ids of the reports written."""
-        from nianbao.store.rules import StoreRules
-        from nianbao.store.writer import write_batch
-
         with self.engine.begin() as conn:
-            if conn.dialect.name == "sqlite":
-                # The writer's connection only: a page cache that holds the growing indexes
-                # (default 2 MB), and fewer, larger WAL checkpoints (each one syncs twice).
-                conn.exec_driver_sql(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
-                conn.exec_driver_sql("PRAGMA wal_autocheckpoint=8192")
-            written = write_batch(conn, records)
-            StoreRules(conn, written.ids, written=written).run_all(written.ids)
-        return written.ids
+            return _write(conn, records, None)
+
+
+class StoreWriter:
+    """The writes of one ingest run: one connection throughout and, on SQLite, the copied-prose
+    candidates in memory (store/prose_index.py), so they cost no SQL however large the store."""
+
+    def __init__(self, store: Store) -> None:
+        from nianbao.store.prose_index import ProseIndex
+
+        self.conn = store.engine.connect()
+        self.index = ProseIndex() if self.conn.dialect.name == "sqlite" else None
+
+    def write(self, records: Iterable[Record]) -> list[int]:
+        """Store records in one transaction (as ``Store.write``); returns the ids of the reports written."""
+        try:
+            with self.conn.begin():
+                return _write(self.conn, records, self.index)
+        except BaseException:
+            if self.index is not None:
+                self.index.invalidate()  # what it added may have been rolled back
+            raise
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _write(conn: sa.Connection, records: Iterable[Record], index: ProseIndex | None) -> list[int]:
+    from nianbao.store.rules import StoreRules
+    from nianbao.store.writer import write_batch
+
+    if conn.dialect.name == "sqlite":
+        # The writer's connection only: a page cache that holds the growing indexes
+        # (default 2 MB), and fewer, larger WAL checkpoints (each one syncs twice).
+        conn.exec_driver_sql(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+        conn.exec_driver_sql("PRAGMA wal_autocheckpoint=8192")
+    written = write_batch(conn, records)
+    if index is not None:
+        index.sync(conn, written)
+    StoreRules(conn, written.ids, written=written, index=index).run_all(written.ids)
+    return written.ids
 
 
 def open_store(target: str | None = None, *, create: bool = True) -> Store:

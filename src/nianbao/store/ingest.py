@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nianbao.store import record as _record
-from nianbao.store.db import Store
+from nianbao.store.db import Store, StoreWriter
 from nianbao.store.record import Failed, Record, file_hash, parse_to_record
 
 COMMIT_EVERY = 64  # records per transaction at most
@@ -81,7 +81,8 @@ class _Writer:
     """Buffers finished records and writes them in transactions."""
 
     def __init__(self, store: Store, summary: IngestSummary, progress: Progress) -> None:
-        self.store, self.summary, self.progress = store, summary, progress
+        self.summary, self.progress = summary, progress
+        self.sink = StoreWriter(store)
         self.buffer: list[Record] = []
         self.last = time.monotonic()
 
@@ -92,7 +93,7 @@ class _Writer:
 
     def flush(self) -> None:
         if self.buffer:
-            self.store.write(self.buffer)
+            self.sink.write(self.buffer)
             for record in self.buffer:
                 if isinstance(record, Failed):
                     self.summary.failed.append(record)
@@ -101,6 +102,9 @@ class _Writer:
             self.progress(len(self.buffer))
             self.buffer = []
         self.last = time.monotonic()
+
+    def close(self) -> None:
+        self.sink.close()
 
 
 def run(store: Store, tasks: Iterator[Task], summary: IngestSummary, *, jobs: int, progress: Progress,
@@ -115,7 +119,10 @@ def run(store: Store, tasks: Iterator[Task], summary: IngestSummary, *, jobs: in
         else:
             _run_processes(tasks, writer, jobs)
     finally:
-        writer.flush()  # what finished before an interruption is kept
+        try:
+            writer.flush()  # what finished before an interruption is kept
+        finally:
+            writer.close()
 
 
 def _run_processes(tasks: Iterator[Task], writer: _Writer, jobs: int) -> None:

@@ -28,6 +28,7 @@ from nianbao.store import schema
 from nianbao.store.record import decode_report
 
 if TYPE_CHECKING:
+    from nianbao.store.prose_index import ProseIndex
     from nianbao.store.writer import Placed, Written
 
 R, F = schema.reports, schema.findings
@@ -42,7 +43,7 @@ class StoreRules:
     """The store rules of one write transaction: reports decoded once, counts updated once."""
 
     def __init__(self, conn: sa.Connection, pending: Iterable[int] = (), *, fresh: bool = True,
-                 written: Written | None = None) -> None:
+                 written: Written | None = None, index: ProseIndex | None = None) -> None:
         self.conn = conn
         self.pending = set(pending)  # written in this transaction, their rules still to run
         self.fresh = fresh  # the reports carry no store findings yet (just written)
@@ -52,6 +53,7 @@ class StoreRules:
         # from memory instead of a query per report.
         self.written = written
         self.placed: dict[int, Placed] = {}
+        self.index = index  # an ingest run's copied-prose candidates in memory (SQLite), else None
         if written is not None:
             self.placed = {p.id: p for rows in written.agencies.values() for p in rows}
 
@@ -190,13 +192,18 @@ def _copied_across(conn: sa.Connection, report_id: int, agency_id: int, year: in
         digest = conn.execute(sa.select(R.c.signature).where(R.c.id == report_id)).scalar_one() or b""
     if not mine:
         return set()
-    rows = _candidates(conn, mine, agency_id, year)
     touched = set()
     rule = "corpus.copied_text"
-    # Shared prose gives a report hundreds of band-sharing candidates in a large store;
-    # the digest estimate drops the ones far from the threshold without decoding them.
-    close = [other_id for (other_id, _), estimate in zip(rows, _estimates(digest, [r[1] for r in rows]), strict=True)
-             if estimate >= ESTIMATE_FLOOR]
+    index = rules.index
+    if index is not None and record is not None and index.holds(digest):
+        close = index.close_candidates(mine, digest, agency_id, year)  # no SQL: see store/prose_index.py
+    else:
+        rows = _candidates(conn, mine, agency_id, year)
+        # Shared prose gives a report hundreds of band-sharing candidates in a large store;
+        # the digest estimate drops the ones far from the threshold without decoding them.
+        close = [other_id for (other_id, _), estimate in zip(rows, _estimates(digest, [r[1] for r in rows]),
+                                                             strict=True)
+                 if estimate >= ESTIMATE_FLOOR]
     # Of those (a few in 10,000 reports, more as the store grows), the shingle hashes drop the
     # ones clearly below the threshold, so only near or true copies are decoded and compared.
     far = _far_below(conn, report_id, record.shingles if record is not None else None, close)
