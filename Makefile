@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 # (the store's server tests start a private cluster with scripts/pg-test-server).
 SYSTEM_PACKAGES := fonts-wqy-zenhei poppler-utils chromium libreoffice-writer-nogui postgresql
 
-.PHONY: demo demo-deps serve test setup system-deps lint bench fuzz
+.PHONY: demo demo-deps serve test setup native system-deps lint bench fuzz
 
 $(BIN)/nianbao: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,13 @@ $(BIN)/nianbao: pyproject.toml
 	$(BIN)/python -m compileall -q src >/dev/null
 	@touch $(BIN)/nianbao
 
-setup: $(BIN)/nianbao
+setup: $(BIN)/nianbao native
+
+# The parse's hot modules compiled with mypyc into build/native (docs/native.md): cached, used only while
+# every source matches the build; without a C compiler, or if mypyc fails, one line says so and nianbao
+# runs as pure Python. NIANBAO_NATIVE=0 skips the build (and turns a present one off).
+native: $(BIN)/nianbao
+	@$(BIN)/python tools/build_native.py || echo "native build: failed; nianbao runs as pure Python"
 
 system-deps:  ## the Debian packages above; installed when root with apt, else a warning (their tests skip)
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
