@@ -25,6 +25,7 @@ _CLAUSE = re.compile(r"(?:[^，,]|(?<=\d),(?=\d{3}))+")
 _BOOK_TITLE = re.compile(r"《[^》]*》")
 _ENUMERATOR = re.compile(r"^\s*(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d+[.、．])")
 _SENTENCE_END = "。；;！？!?：:"
+_DIGIT = re.compile(r"\d")  # the same digits as the \d of the phrasings' figure
 
 
 @dataclass(frozen=True)
@@ -72,27 +73,81 @@ def _passages(lines: list[Line]) -> Iterator[_Text]:
         yield _Text("".join(text), starts, numbers)
 
 
+@dataclass(frozen=True)
+class MeasureCues:
+    """Which of the measures a sentence may state (those with a cue word in it), told with one
+    test per distinct cue word rather than one per measure and cue."""
+
+    measures: tuple[Measure, ...]
+    any_cue: re.Pattern[str]  # a sentence without a match states none of the measures
+    by_cue: tuple[tuple[str, tuple[int, ...]], ...]  # each cue word with the positions of its measures
+
+    @classmethod
+    def of(cls, measures: tuple[Measure, ...]) -> MeasureCues:
+        by_cue: dict[str, list[int]] = {}
+        for position, measure in enumerate(measures):
+            for cue in measure.cues:
+                by_cue.setdefault(cue, []).append(position)
+        return cls(measures, re.compile("|".join(map(re.escape, by_cue))) if by_cue else re.compile(r"(?!)"),
+                   tuple((cue, tuple(positions)) for cue, positions in by_cue.items()))
+
+    def cued(self, text: str) -> list[Measure]:
+        """The measures one of whose cue words the text holds, in their order."""
+        if self.any_cue.search(text) is None:
+            return []
+        positions: set[int] = set()
+        for cue, cued_positions in self.by_cue:
+            if cue in text:
+                positions.update(cued_positions)
+        return [self.measures[position] for position in sorted(positions)]
+
+
+_CUES: dict[tuple[str, ...], MeasureCues] = {}
+
+
+def _measure_cues(measures: tuple[Measure, ...]) -> MeasureCues:
+    """The cue index of these measures, made once (the rule reads every report with the same few tuples)."""
+    key = tuple(measure.id for measure in measures)
+    cached = _CUES.get(key)
+    if cached is None or cached.measures != measures:  # the same objects: compared by identity, fast
+        cached = _CUES[key] = MeasureCues.of(measures)
+    return cached
+
+
 def read_statements(lines: list[Line], measures: tuple[Measure, ...], data: Phrasings) -> list[Statement]:
     found: list[Statement] = []
+    cues = _measure_cues(measures)
     for passage in _passages(lines):
         before: set[str] = set()  # the measures the sentence before stated a figure of
         for sentence in _SENTENCE.finditer(passage.text):
-            statements = _sentence(sentence.group(0), sentence.start(), passage, measures, data, before)
+            statements = _sentence(sentence.group(0), sentence.start(), passage, cues, data, before)
             before = {s.measure.id for s in statements if s.value is not None}
             found += statements
     return found
 
 
-def _sentence(text: str, offset: int, passage: _Text, measures: tuple[Measure, ...],
+def _sentence(text: str, offset: int, passage: _Text, cues: MeasureCues,
               data: Phrasings, before: set[str]) -> list[Statement]:
+    cued = cues.cued(text)
+    if not cued:
+        return []
+    # Every number phrasing reads its figure in group n, which is digits (parts.n in the data; a
+    # test holds every phrasing to it): a sentence without a digit is not searched for figures.
+    out = _figures(text, offset, passage, cued, data, before) if _DIGIT.search(text) else []
+    # Negations, clause by clause: the most specific measure negated in a clause wins.
+    if any(word in text for word in data.negation):
+        out += _negations(text, offset, passage, cued, data)
+    return out
+
+
+def _figures(text: str, offset: int, passage: _Text, cued: list[Measure], data: Phrasings,
+             before: set[str]) -> list[Statement]:
+    """The figures the sentence states."""
     out: list[Statement] = []
-    # Numbers: of the phrasings that read the same digits, the one that starts first (reads the
-    # most words before it) wins: "予以公开及部分公开258件" is not "部分公开258件".
+    # Of the phrasings that read the same digits, the one that starts first (reads the most
+    # words before it) wins: "予以公开及部分公开258件" is not "部分公开258件".
     best: dict[tuple[int, int], tuple[int, int, Measure, re.Match[str]]] = {}
     order = 0
-    cued = [m for m in measures if any(cue in text for cue in m.cues)]
-    if not cued:
-        return out
     for measure in cued:
         for phrasing in measure.phrasings:
             for match in phrasing.pattern.finditer(text):
@@ -113,9 +168,12 @@ def _sentence(text: str, offset: int, passage: _Text, measures: tuple[Measure, .
         value = Decimal(match.group("n").replace(",", "").replace("，", ""))
         out.append(Statement(measure, value, scope, passage.line_at(offset + match.start("n")),
                              match.group(0), percent, share_text))
-    # Negations, clause by clause: the most specific measure negated in a clause wins.
-    if not any(word in text for word in data.negation):
-        return out
+    return out
+
+
+def _negations(text: str, offset: int, passage: _Text, cued: list[Measure], data: Phrasings) -> list[Statement]:
+    """The measures the sentence says were none, clause by clause."""
+    out: list[Statement] = []
     for clause in _CLAUSE.finditer(text):
         words = clause.group(0)
         if not any(word in words for word in data.negation):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -11,34 +12,107 @@ from nianbao.check.text_view import TextView
 from nianbao.extract.solve import Identity, bind_identities
 from nianbao.layout.lines import Line
 from nianbao.layout.tokens import printed_cells
-from nianbao.models import Cell, Finding, Report, Section, Severity
+from nianbao.models import Cell, Finding, Number, Report, Section, Severity
 from nianbao.templates import Template, load_template
+
+# Sums of up to 10,000 values under this size stay within Decimal's 28 digits, so int arithmetic
+# gives exactly what the decimals give.
+_EXACT_INT_BOUND = 10**24
+
+
+class ExactNumbers:
+    """The report's values as exact decimals (None for a blank), each converted when a rule reads
+    it: converting all ~150 values of every report cost more than the few reads most rules make."""
+
+    __slots__ = ("_plain",)
+
+    def __init__(self, plain: dict[str, Number | None]) -> None:
+        self._plain = plain
+
+    def get(self, key: str) -> Decimal | None:
+        value = self._plain.get(key)
+        return None if value is None else Decimal(value) if type(value) is int else Decimal(str(value))
+
+    def __getitem__(self, key: str) -> Decimal | None:
+        if key not in self._plain:
+            raise KeyError(key)
+        return self.get(key)
+
+
+@dataclass(frozen=True)
+class IdentityGroup:
+    """A rule's identities over one set of report keys, with the keys they read laid end to end:
+    a report's values for all of them are fetched in one pass."""
+
+    identities: tuple[Identity, ...]
+    keys: tuple[str, ...]  # the left keys, then the right keys, of each identity in turn
+    spans: tuple[tuple[int, int, int], ...]  # each identity's left keys are keys[a:b], its right keys[b:c]
+
+    @classmethod
+    def of(cls, identities: list[Identity]) -> IdentityGroup:
+        keys: list[str] = []
+        spans: list[tuple[int, int, int]] = []
+        for identity in identities:
+            start = len(keys)
+            spans.append((start, start + len(identity.left), start + len(identity.keys)))
+            keys.extend(identity.keys)
+        return cls(tuple(identities), tuple(keys), tuple(spans))
+
+
+# Reports of one template mostly have the same keys: their identities are bound and grouped once.
+_GROUPS: dict[tuple[str, frozenset[str]], dict[str, IdentityGroup]] = {}
+
+
+def _identity_groups(template: Template, present: frozenset[str]) -> dict[str, IdentityGroup]:
+    cache_key = (template.id, present)
+    groups = _GROUPS.get(cache_key)
+    if groups is None:
+        by_rule: dict[str, list[Identity]] = {}
+        for table in template.tables:
+            for identity in bind_identities(table, present):
+                by_rule.setdefault(identity.rule, []).append(identity)
+        groups = {rule_id: IdentityGroup.of(identities) for rule_id, identities in by_rule.items()}
+        if len(_GROUPS) > 1024:
+            _GROUPS.clear()
+        _GROUPS[cache_key] = groups
+    return groups
+
+
+def one_cell_at_most(text: str) -> bool:
+    """``printed_cells(text) <= 1``, told without splitting the common indented line of prose
+    (no tab, no pipe, no gap inside: one cell; saves split_cells and its cache look-up)."""
+    if "\t" not in text and "|" not in text:
+        body = text.strip()
+        if "  " not in body and body.isprintable():
+            return True
+    return printed_cells(text) <= 1
 
 
 @dataclass(frozen=True)
 class Context:
+    """One report and its lines, with the views the rules share, each made once on first use."""
+
     report: Report
     lines: list[Line]
 
     @cached_property
-    def numbers(self) -> dict[str, Decimal | None]:
+    def numbers(self) -> ExactNumbers:
         """The report's values as exact decimals (None for a blank)."""
-        return {k: None if v is None else Decimal(v) if type(v) is int else Decimal(str(v))
-                for k, v in self.report.values.items()}
+        return ExactNumbers(self.report.values)
+
+    @cached_property
+    def ints_are_exact(self) -> bool:
+        """Whether sums of the report's values may be done in int where all are int (see _EXACT_INT_BOUND)."""
+        return max(map(abs, filter(None, self.report.values.values())), default=0) < _EXACT_INT_BOUND
 
     @cached_property
     def cells(self) -> dict[str, Cell]:
         return {c.key: c for c in self.report.cells}
 
     @cached_property
-    def identities(self) -> dict[str, list[Identity]]:
+    def identities(self) -> dict[str, IdentityGroup]:
         """The template identities over the report's keys, by rule id."""
-        by_rule: dict[str, list[Identity]] = {}
-        present = set(self.report.values)
-        for table in self.template.tables:
-            for identity in bind_identities(table, present):
-                by_rule.setdefault(identity.rule, []).append(identity)
-        return by_rule
+        return _identity_groups(self.template, frozenset(self.report.values))
 
     @cached_property
     def content_view(self) -> TextView:
@@ -48,7 +122,12 @@ class Context:
     @cached_property
     def running_text(self) -> list[Line]:
         """The lines of running text: not chrome, not blank, not a table row (one cell at most)."""
-        return [line for line in self.lines if not line.chrome and not line.blank and printed_cells(line.text) <= 1]
+        return [line for line in self.lines if not line.chrome and not line.blank and one_cell_at_most(line.text)]
+
+    @cached_property
+    def running_numbers(self) -> list[int]:
+        """The line numbers of the running text, ascending (lines come in order)."""
+        return [line.number for line in self.running_text]
 
     @cached_property
     def running_view(self) -> TextView:
@@ -56,13 +135,15 @@ class Context:
         return TextView.of(self.running_text)
 
     def running_text_of(self, section: Section) -> list[Line]:
-        return [line for line in self.running_text if section.line < line.number <= section.end_line]
+        """The running text after the section's heading, to its end (two bisections, not a scan per section)."""
+        numbers = self.running_numbers
+        return self.running_text[bisect_right(numbers, section.line): bisect_right(numbers, section.end_line)]
 
     def section(self, number: str) -> Section | None:
         """The printed section that stands for template section ``number`` (七 may stand for 六)."""
         return next((s for s in self.report.sections if s.template_number == number), None)
 
-    @property
+    @cached_property
     def template(self) -> Template:
         """The report's template (the pipeline never checks a report without one)."""
         if self.report.meta.template is None:

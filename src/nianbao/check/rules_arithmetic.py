@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from typing import cast
 
 from nianbao.check.labels import cell_name, column_name, doubted, row_name
 from nianbao.check.registry import Context, rule, this_rule
 from nianbao.extract.solve import Identity, known
-from nianbao.models import Finding
+from nianbao.models import Finding, Number
 from nianbao.templates import load_template
 
 Describe = Callable[[Identity, Decimal, Decimal], str]
@@ -17,38 +18,67 @@ NOT_ASSESSABLE = "无法核对：{cells} 为空"
 
 def identity_findings(context: Context, rule_id: str, describe: Describe) -> Iterator[Finding]:
     """One finding per broken identity of ``rule_id``; one info when blanks leave it unassessed."""
-    template = context.template
-    this = this_rule(rule_id)
-    cells = context.cells
-    numbers = context.numbers
+    group = context.identities.get(rule_id)
+    if group is None:
+        return
+    plain = context.report.values  # the JSON numbers: int sums are exact where all are int (ints_are_exact)
+    values = _ints(list(map(plain.get, group.keys)))
+    if values is not None and context.ints_are_exact:
+        # No blank and all int (most reports): each identity is two slice sums, no decimals made.
+        for identity, (start, middle, end) in zip(group.identities, group.spans, strict=True):
+            if sum(values[start:middle]) != sum(values[middle:end]) \
+                    and (finding := _broken(context, rule_id, identity, describe)) is not None:
+                yield finding
+        return
     blank: list[str] = []
-    lost = _lost_labels(context)
-    for identity in context.identities.get(rule_id, []):
-        left_values = known([numbers.get(k) for k in identity.left])
-        right_values = known([numbers.get(k) for k in identity.right])
+    for identity in group.identities:
+        left_values = known(list(map(plain.get, identity.left)))
+        right_values = known(list(map(plain.get, identity.right)))
         if left_values is None or right_values is None:
-            blank.extend(k for k in identity.keys if numbers.get(k) is None and k not in blank)
+            blank.extend(k for k in identity.keys if plain.get(k) is None and k not in blank)
             continue
-        left = sum(left_values, Decimal(0))
-        right = sum(right_values, Decimal(0))
-        if left == right:
-            continue
-        message = describe(identity, left, right)
-        doubtful = [k for k in identity.keys if doubted(cells.get(k))]
-        severity = this.severity
-        if doubtful:
-            names = "、".join(cell_name(template, k) for k in doubtful)
-            message += f"（其中 {names} 为推算或拆分所得，可能是解析误差）"
-            severity = "warning" if severity == "error" else severity
-        elif identity.keys and identity.keys[0].split(".")[0] in lost:
-            message += "（该表有行名未能识别或无法归行的数字，可能是解析误差）"
-            severity = "warning" if severity == "error" else severity
-        lines = [line for k in identity.keys if k in cells and (line := cells[k].line) is not None]
-        yield this.finding(message, keys=list(identity.keys), line=min(lines) if lines else None,
-                           severity=severity)
+        if (finding := _broken(context, rule_id, identity, describe)) is not None:
+            yield finding
     if blank:
-        names = "、".join(cell_name(template, k) for k in blank[:3]) + (" 等" if len(blank) > 3 else "")
-        yield this.finding(NOT_ASSESSABLE.format(cells=names), keys=blank, severity="info")
+        names = "、".join(cell_name(context.template, k) for k in blank[:3]) + (" 等" if len(blank) > 3 else "")
+        yield this_rule(rule_id).finding(NOT_ASSESSABLE.format(cells=names), keys=blank, severity="info")
+
+
+def _ints(values: list[Number | None]) -> list[int] | None:
+    """The values when every one is an int (none blank, none a fraction), else None."""
+    return cast(list[int], values) if set(map(type, values)) <= {int} else None
+
+
+def _exact_sums(context: Context, identity: Identity) -> tuple[Decimal, Decimal]:
+    """The identity's two sides as exact decimals (no key blank)."""
+    numbers = context.numbers
+    left_values = known([numbers.get(k) for k in identity.left])
+    right_values = known([numbers.get(k) for k in identity.right])
+    assert left_values is not None and right_values is not None  # the caller saw no blank
+    return sum(left_values, Decimal(0)), sum(right_values, Decimal(0))
+
+
+def _broken(context: Context, rule_id: str, identity: Identity, describe: Describe) -> Finding | None:
+    """The finding for an identity whose exact sums differ; None when they agree."""
+    left, right = _exact_sums(context, identity)
+    return None if left == right else _finding(context, rule_id, identity, describe(identity, left, right))
+
+
+def _finding(context: Context, rule_id: str, identity: Identity, message: str) -> Finding:
+    template = context.template
+    cells = context.cells
+    this = this_rule(rule_id)
+    doubtful = [k for k in identity.keys if doubted(cells.get(k))]
+    severity = this.severity
+    if doubtful:
+        names = "、".join(cell_name(template, k) for k in doubtful)
+        message += f"（其中 {names} 为推算或拆分所得，可能是解析误差）"
+        severity = "warning" if severity == "error" else severity
+    elif identity.keys and identity.keys[0].split(".")[0] in _lost_labels(context):
+        message += "（该表有行名未能识别或无法归行的数字，可能是解析误差）"
+        severity = "warning" if severity == "error" else severity
+    lines = [line for k in identity.keys if k in cells and (line := cells[k].line) is not None]
+    return this.finding(message, keys=list(identity.keys), line=min(lines) if lines else None, severity=severity)
 
 
 def _lost_labels(context: Context) -> set[str]:
@@ -159,7 +189,7 @@ def legacy_requests_balance(context: Context) -> Iterator[Finding]:
         if not handled:
             continue
         keys = [f"legacy.request.{group}.total", *parts, "legacy.request.received.total"]
-        cells = {c.key: c for c in report.cells}
+        cells = context.cells
         line = next((cells[k].line for k in keys if k in cells and cells[k].line), None)
         if received is None:
             yield this.finding(f"{name}为 {handled}，但收到申请数为空", keys=keys, line=line)

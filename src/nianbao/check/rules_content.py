@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import cache
 
 from nianbao.check.labels import cell_name, is_government
 from nianbao.check.registry import Context, rule, this_rule
@@ -15,6 +16,7 @@ from nianbao.layout.sections import cn_number
 from nianbao.layout.tokens import split_cells
 from nianbao.models import Finding, Section
 from nianbao.normalize import cjk_count
+from nianbao.templates import TemplateId, load_template
 
 OVERVIEW_TOPICS = (("主动公开", ("主动公开",)), ("依申请公开", ("依申请公开", "政府信息公开申请")),
                    ("政府信息管理", ("政府信息管理", "信息管理")), ("平台建设", ("平台建设", "平台")),
@@ -104,8 +106,8 @@ def problems_measures(context: Context) -> Iterator[Finding]:
         yield this.finding("第五部分未写明存在的问题", line=section.line)
     elif not any(cue in text for cue in MEASURE_CUES):
         yield this.finding("第五部分未写明改进措施", line=section.line)
-    elif cjk_count(text) < 80:
-        yield this.finding(f"第五部分只有 {cjk_count(text)} 个汉字，内容过于简略", line=section.line)
+    elif (count := cjk_count(text)) < 80:
+        yield this.finding(f"第五部分只有 {count} 个汉字，内容过于简略", line=section.line)
 
 
 @rule("narrative.numbering", "info", "正文小标题编号跳号或重复",
@@ -156,7 +158,7 @@ def stale_year(context: Context) -> Iterator[Finding]:
       "年度报告通常在开头写明“本报告中所列数据的统计期限自某年1月1日起至12月31日止”，"
       "以说明数据口径为完整的自然年度。")
 def period_missing(context: Context) -> Iterator[Finding]:
-    if context.content_view.search(_PERIOD) is None:
+    if not context.content_view.contains(_PERIOD):
         yield this_rule("meta.period_missing").finding("正文未写明数据的统计期限")
 
 
@@ -259,7 +261,7 @@ def legacy_unit(context: Context) -> Iterator[Finding]:
     if report.meta.template != "legacy":
         return
     this = this_rule("legacy.unit")
-    units = {row.key: row.unit for _, row in context.template.tables[0].rows() if row.unit}
+    units = _row_units(context.template.id)
     for key, cell in context.cells.items():
         if cell.line is None or key not in units:
             continue
@@ -273,6 +275,12 @@ def legacy_unit(context: Context) -> Iterator[Finding]:
         if stated is not None:
             yield this.finding(f"正文称未收取费用，统计表收费为 {fees:f} 万元", keys=["legacy.fees"],
                                line=stated[0].number)
+
+
+@cache
+def _row_units(template_id: TemplateId) -> dict[str, str]:
+    """The unit of each row of the template's first table that has one (made once per template)."""
+    return {row.key: row.unit for _, row in load_template(template_id).tables[0].rows() if row.unit}
 
 
 def _label(context: Context, key: str) -> str:

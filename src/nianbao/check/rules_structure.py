@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 
 from nianbao.check.labels import cell_name, row_name
 from nianbao.check.registry import Context, rule, this_rule
 from nianbao.layout.tokens import printed_cells
 from nianbao.models import Fact, Finding
 from nianbao.normalize import squeeze
-from nianbao.templates import load_template
+from nianbao.templates import TableSpec, TemplateId, load_template
 
 IMPLAUSIBLE_WAN = 100_000  # 万元: ten billion yuan of administrative fees in one agency
 
@@ -76,8 +77,10 @@ def missing_row(context: Context) -> Iterator[Finding]:
     this = this_rule("structure.missing_row")
     for fact in _facts(context, "missing_table"):
         yield _missing_table(context, fact)
-    tables = {row.key: table for table in template.tables for _, row in table.rows()}
     missing = [fact for fact in _facts(context, "missing_row") if fact.keys]
+    if not missing:
+        return
+    tables = _tables_by_row(template.id)
     by_table: dict[str, int] = {}
     for fact in missing:
         table = tables.get(fact.keys[0])
@@ -101,6 +104,12 @@ def missing_row(context: Context) -> Iterator[Finding]:
                                keys=fact.keys, severity="warning")
         else:
             yield this.finding(message, keys=fact.keys)
+
+
+@cache
+def _tables_by_row(template_id: TemplateId) -> dict[str, TableSpec]:
+    """Each row key of the template with its table (made once per template, not per report)."""
+    return {row.key: table for table in load_template(template_id).tables for _, row in table.rows()}
 
 
 def _missing_table(context: Context, fact: Fact) -> Finding:

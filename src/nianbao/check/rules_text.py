@@ -24,12 +24,18 @@ def _content(context: Context, section: Section) -> list[tuple[int, str]]:
             if not ln.chrome and not ln.blank]
 
 
+def _has_prose(context: Context, section: Section) -> bool:
+    """Whether a content line of the section holds a Chinese character (stops at the first)."""
+    return any(has_cjk(line.text) for line in context.lines[section.line: section.end_line]
+               if not line.chrome and not line.blank)
+
+
 @rule("structure.empty_section", "warning", "某部分没有内容",
       "标题之后直接是下一部分或网页页脚，等于未报告该部分（“无。”是“其他需要报告的事项”的有效回答）。")
 def empty_section(context: Context) -> Iterator[Finding]:
     this = this_rule("structure.empty_section")
     for section in context.report.sections:
-        if not any(has_cjk(text) for _, text in _content(context, section)):
+        if not _has_prose(context, section):
             yield this.finding(f"“{section.number}、{section.title}”下没有内容", line=section.line)
 
 
