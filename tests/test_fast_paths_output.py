@@ -213,3 +213,25 @@ def test_a_known_gbk_file_reads_as_before() -> None:
     data = ("政府信息公开工作年度报告\n一、总体情况。本机关认真贯彻落实政府信息公开条例\n" * 10).encode("gbk")
     assert reader._only_gb18030(data)
     assert reader.decode_text(data, "x.txt") == _plain_decode_text(data) == (data.decode("gb18030"), "gb18030")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(CJK, min_size=2, max_size=6), st.lists(st.integers(0, 5), min_size=1, max_size=8))
+def test_the_bucket_bound_never_rules_out_a_copy(texts: list[str], picks: list[int]) -> None:
+    """Σ min(aₖ, bₖ) over the buckets is at least the shared shingles, so every pair at or above
+    COPIED_ACROSS is kept (texts are made of each other's pieces, so some pairs are copies)."""
+    narratives = [t * 2 + "".join(texts[p % len(texts)] for p in picks) for t in texts]
+    codes = [across.shingle_codes(t) for t in narratives]
+    codes = [c for c in codes if c.size]
+    if len(codes) < 2:
+        return
+    sizes = np.array([c.size for c in codes])
+    counts = across._bucket_counts(codes, sizes)
+    others = np.arange(len(codes))
+    for index, mine in enumerate(codes):
+        kept = across._may_be_copies(counts, sizes, index, others)
+        for other, theirs in enumerate(codes):
+            shared = int(np.isin(mine, theirs).sum())
+            assert np.minimum(counts[index], counts[other]).sum() >= shared
+            if across._code_similarity(mine, theirs) >= across.COPIED_ACROSS:
+                assert kept[other]
