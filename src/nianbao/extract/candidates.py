@@ -52,7 +52,8 @@ def readings(group: list[Token], expected: int, prune: Prune | None = None, vani
     if len(group) > expected:  # (_trim_blanks keeps a group no longer than the row as it is)
         group = _trim_blanks(group, expected)
     if len(group) == expected:  # the common case: one cell per column (a split needs fewer cells)
-        return Reading([tuple([Slot(tok.value, tok) for tok in group])], expected, expected, split=False)
+        # positional (candidates, printed, expected, split): a record per row
+        return Reading([tuple([Slot(tok.value, tok) for tok in group])], expected, expected, False)
     fused = [i for i, tok in enumerate(group) if tok.fused]
     if len(fused) == 1 and expected - (len(group) - 1) > 1:
         return _split_reading(group, fused[0], expected, prune, vanished)

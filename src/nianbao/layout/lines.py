@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from typing import cast
 
 from nianbao.normalize import clean_text
 
@@ -49,24 +49,38 @@ def split_lines(text: str, places: tuple[str | None, ...] = (), grid: frozenset[
     """Lines as an editor numbers them: only newlines end a line (a form feed is a page break
     inside a line, not a line of its own). ``places`` gives each line's place in the source."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    sources = text.split("\n")
-    if not places and not grid:  # a text file: most of its lines were seen before at the same number
-        return [_text_line(raw, number) for number, raw in enumerate(sources, start=1)]
-    lines = []
-    for number, raw in enumerate(sources, start=1):
-        seen = _text_line(raw, number)
-        # positional arguments: twice as fast as keywords, for a record made per line
-        lines.append(Line(number, raw, seen.text, seen.chrome, seen.blank,
-                          places[number - 1] if number <= len(places) else None, number in grid))
-    return lines
+    lines = _text_lines(text.split("\n"))
+    if not places and not grid:  # a text file
+        return lines
+    # positional arguments: twice as fast as keywords, for a record made per line
+    return [Line(line.number, line.raw, line.text, line.chrome, line.blank,
+                 places[line.number - 1] if line.number <= len(places) else None, line.number in grid)
+            for line in lines]
 
 
-@lru_cache(maxsize=1 << 15)
-def _text_line(raw: str, number: int) -> Line:
-    """One source line, cleaned and classified. Cached: reports repeat the same lines at the same
-    numbers (headings, table rows), and cleaning a line is most of the cost of making it. The
-    records are shared from one report to the next, as every Line is read-only in practice."""
-    clean = clean_text(raw.replace("\f", " "))  # cleaning works line by line (tests/test_fast_paths.py)
+# Lines seen before, by source text and number. Nine lines in ten recur in a later report at the
+# same number (headings, table rows): cleaning and classifying them was most of split_lines. The
+# records are shared from one report to the next, as every Line is read-only in practice.
+_SEEN: dict[tuple[str, int], Line] = {}
+_SEEN_MAX = 1 << 15  # then forgotten all at once: refilling costs about one report's lines
+
+
+def _text_lines(sources: list[str]) -> list[Line]:
+    seen = _SEEN
+    found = [seen.get((raw, number)) for number, raw in enumerate(sources, start=1)]
+    new = [index for index, line in enumerate(found) if line is None]
+    if new:
+        if len(seen) + len(new) > _SEEN_MAX:
+            seen.clear()
+        # the new lines cleaned in one call (cleaning works line by line: tests/test_fast_paths.py)
+        cleaned = clean_text("\n".join([sources[index].replace("\f", " ") for index in new])).split("\n")
+        for index, clean in zip(new, cleaned, strict=True):
+            line = found[index] = _new_line(index + 1, sources[index], clean)
+            seen[line.raw, line.number] = line
+    return cast(list[Line], found)  # every None was replaced
+
+
+def _new_line(number: int, raw: str, clean: str) -> Line:
     if "<" in clean:
         clean = _AUTOLINK.sub(r"\1", clean)
     marked = _CHROME.search(clean) is not None
@@ -76,4 +90,4 @@ def _text_line(raw: str, number: int) -> Line:
 
 def forget_lines() -> None:
     """Forget the lines seen so far (benchmarks measure reports never seen before)."""
-    _text_line.cache_clear()
+    _SEEN.clear()
