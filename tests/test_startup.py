@@ -185,3 +185,23 @@ def test_the_batch_memo_travels_with_a_pickled_report() -> None:
     assert back == slim and back.across_memo is not None
     assert pickle.dumps(back.across_memo) == pickle.dumps(slim.across_memo)  # numpy arrays inside
     assert b"memo" not in report_json(slim)
+
+
+# Not needed to parse one UTF-8 text file (issue #12): numpy (the batch rules), charset
+# detection, and the readers of the other formats.
+NOT_FOR_ONE_TEXT = ("numpy", "charset_normalizer", "nianbao.ingest.pdf", "nianbao.ingest.word", "nianbao.ingest.html",
+                    "nianbao.ingest.sheet", "nianbao.ingest.salvage", "nianbao.ingest.ocr", "pdfplumber", "lxml")
+
+
+def test_parsing_one_text_file_imports_no_batch_rules_or_other_readers() -> None:
+    probe = ("import runpy, sys\n"
+             "sys.argv = ['nianbao', 'parse', *sys.argv[1:]]\n"
+             "try:\n    runpy.run_module('nianbao', run_name='__main__')\n"
+             "except SystemExit as done:\n    assert not done.code, done.code\n"
+             f"sys.stderr.write(','.join(sorted(m for m in sys.modules if m.split('.')[0] in {NOT_FOR_ONE_TEXT!r}"
+             f" or m in {NOT_FOR_ONE_TEXT!r})))\n")
+    for args in (["--format", "json", str(SAMPLE)], [str(SAMPLE)]):
+        done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert done.stderr == "", f"imported by `nianbao parse {' '.join(args)}`: {done.stderr[:300]}"
+        assert done.stdout.strip()
