@@ -26,6 +26,7 @@ from nianbao.check.registry import RULES, merge_repeats
 from nianbao.models import Finding, Report
 from nianbao.store import schema
 from nianbao.store.record import decode_report
+from nianbao.store.writer import driver_sql, insert_many
 
 if TYPE_CHECKING:
     from nianbao.store.prose_index import ProseIndex
@@ -61,7 +62,8 @@ class StoreRules:
         if report_id not in self.loaded:
             if len(self.loaded) > 512:
                 self.loaded.clear()
-            blob = self.conn.execute(sa.select(R.c.document).where(R.c.id == report_id)).scalar_one()
+            blob = self.conn.exec_driver_sql(driver_sql(self.conn, "SELECT document FROM reports WHERE id = ?"),
+                                             (report_id,)).scalar_one()
             self.loaded[report_id] = decode_report(blob)
         return self.loaded[report_id]
 
@@ -117,11 +119,13 @@ def _current(conn: sa.Connection, agency_id: int, year: int) -> int | None:
                         ).scalar()
 
 
+# Findings made across stored reports name the other report.
+OTHER_FINDING_COLUMNS = ("report_id", "rule", "severity", "message", "keys", "line", "place", "other_report_id")
+
+
 def _insert(conn: sa.Connection, report_id: int, findings: Iterable[Finding], other_id: int) -> None:
-    rows = [dict(report_id=report_id, rule=f.rule, severity=f.severity, message=f.message, keys=",".join(f.keys),
-                 line=f.line, place=f.place, other_report_id=other_id) for f in findings]
-    if rows:
-        conn.execute(F.insert(), rows)
+    insert_many(conn, F, OTHER_FINDING_COLUMNS, [(report_id, f.rule, f.severity, f.message, ",".join(f.keys), f.line,
+                                            f.place, other_id) for f in findings])
 
 
 def _pairs(report: Report, previous: Report) -> list[Finding]:
@@ -173,12 +177,14 @@ def _finish(rules: StoreRules, touched: set[int], own: bool) -> None:
 
 def _clear(conn: sa.Connection, report_id: int, rules: tuple[str, ...]) -> None:
     """Drop a report's findings of these rules that came from other stored reports (recomputed next)."""
-    conn.execute(F.delete().where(F.c.report_id == report_id, F.c.rule.in_(rules), F.c.other_report_id.is_not(None)))
+    marks = ", ".join("?" * len(rules))
+    conn.exec_driver_sql(driver_sql(conn, f"DELETE FROM findings WHERE report_id = ? AND rule IN ({marks}) "
+                                          "AND other_report_id IS NOT NULL"), (report_id, *rules))
 
 
 def _has(conn: sa.Connection, report_id: int, rule: str) -> bool:
-    return conn.execute(sa.select(F.c.id).where(F.c.report_id == report_id, F.c.rule == rule).limit(1)
-                        ).first() is not None
+    return conn.exec_driver_sql(driver_sql(conn, "SELECT id FROM findings WHERE report_id = ? AND rule = ? LIMIT 1"),
+                                (report_id, rule)).first() is not None
 
 
 def _copied_across(conn: sa.Connection, report_id: int, agency_id: int, year: int, rules: StoreRules) -> set[int]:
@@ -280,20 +286,15 @@ def _far_below(conn: sa.Connection, report_id: int, mine: bytes | None, others: 
     own = np.frombuffer(mine, dtype="<u4")
     far = set()
     for start in range(0, len(others), 500):
-        for row in conn.execute(_shingle_rows(), {"ids": others[start:start + 500]}):
+        part = others[start:start + 500]
+        sql = f"SELECT report_id, hashes FROM prose_shingles WHERE report_id IN ({', '.join('?' * len(part))})"
+        for row in conn.exec_driver_sql(driver_sql(conn, sql), tuple(part)):
             other_id, theirs = row[0], np.frombuffer(row[1], dtype="<u4")
             shared = np.intersect1d(own, theirs, assume_unique=True).size
             union = own.size + theirs.size - shared
             if union and shared / union < COPIED_ACROSS - HASHED_MARGIN:
                 far.add(other_id)
     return far
-
-
-@cache
-def _shingle_rows() -> sa.Select[int, bytes]:
-    shingles = schema.prose_shingles
-    return sa.select(shingles.c.report_id, shingles.c.hashes).where(
-        shingles.c.report_id.in_(sa.bindparam("ids", expanding=True)))
 
 
 def _estimates(digest: bytes, others: list[bytes | None]) -> list[float]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -77,6 +78,17 @@ def _insert_sql(conn: sa.Connection, table: sa.Table, columns: tuple[str, ...]) 
     quote = conn.dialect.identifier_preparer.quote
     return (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
             f"VALUES ({', '.join([mark] * len(columns))})")
+
+
+@cache
+def _marked(sql: str, mark: str) -> str:
+    return sql if mark == "?" else sql.replace("?", mark)
+
+
+def driver_sql(conn: sa.Connection, sql: str) -> str:
+    """A statement written with ``?`` marks in the driver's own style: the writer's per-report
+    statements skip Core's statement building and caching (~0.2 ms a statement)."""
+    return _marked(sql, "?" if conn.dialect.paramstyle == "qmark" else "%s")
 
 
 def write_batch(conn: sa.Connection, records: Iterable[Record]) -> Written:
