@@ -74,11 +74,15 @@ def main() -> None:
     tree = import_tree(["-m", "nianbao", "parse", "--format", "json", str(args.file)], args.top)
     for total, own, name in tree:
         print(f"{total:>9} {own:>8}  {name}")
+    # Packages one text file does not need (issue #12): the figure to keep at 0 for each.
+    unneeded = ("pydantic", "numpy", "charset_normalizer")
     probe = "import runpy, sys; sys.argv[0] = 'nianbao'\ntry:\n    runpy.run_module('nianbao', run_name='__main__')\n" \
-            "except SystemExit:\n    pass\nsys.stderr.write(str(sum(m.startswith('pydantic') for m in sys.modules)))"
+            "except SystemExit:\n    pass\n" \
+            f"sys.stderr.write(' '.join(str(sum(m.split('.')[0] == p for m in sys.modules)) for p in {unneeded!r}))"
     done = subprocess.run([sys.executable, "-c", probe, "parse", "--format", "json", str(args.file)],
                           capture_output=True, text=True, check=True)
-    print(f"pydantic modules imported by parse --format json: {done.stderr.strip() or '?'}")
+    for package, count in zip(unneeded, done.stderr.split() or ["?"] * len(unneeded), strict=True):
+        print(f"{package} modules imported by parse --format json: {count}")
 
 
 if __name__ == "__main__":
