@@ -36,7 +36,8 @@ PIECES = st.sampled_from([
     "政府", "信息", "公开", "申请", "（", "）", "，", "。", "；", "：", "０", "１", "９", "…", "　", "\xa0",
     "①", "Ａ", " ", "  ", "    ", "\t", "|", "\x1c", "\u0301", "12", "3", "0", "-", "—", "第", "页", "/",
     "公(gōng)", "**", "# ", "\u200b", "\n", "\r\n", "\f", "无", "一、", "二、", "三、", "（一）", "#", "十",
-    "四、", "十、", "总体情况", "发布", "日期", "时间", "印发", "<https://a.cn/x>", "【打印】", "上一篇:", "-3-", "第2页",
+    "四、", "十、", "总体情况", "发布", "日期", "时间", "印发", "<https://a.cn/x>", "【打印】", "上一篇:", "-3-",
+    "第2页",
 ])
 TEXT = st.lists(PIECES, max_size=40).map("".join)
 
@@ -233,3 +234,11 @@ def test_counts_skip_to_plain_with_the_same_result(value: int | Decimal | None) 
 def test_surrogates_are_still_replaced() -> None:
     assert safe_text("a\udc80b\ud800") == "a\ufffdb\ufffd"
     assert re.fullmatch("[\ud800-\udfff]", chr(0xDABC))  # the class the pattern was written as
+
+
+@settings(max_examples=200, deadline=None)
+@given(TEXT, st.integers(0, 12))
+def test_last_content_lines_read_from_the_end_are_the_plain_tail(text: str, after: int) -> None:
+    lines = split_lines(text)
+    plain = [ln for ln in lines if ln.number > after and not ln.blank and not ln.chrome][-3:]
+    assert meta._last_content_lines(lines, after, 3) == list(reversed(plain))

@@ -113,13 +113,24 @@ def _published(top: list[Line], lines: list[Line], sections: list[Section]) -> s
             if m:
                 return _iso(m)
     last_section_end = sections[-1].line if sections else 0
-    tail = [ln for ln in lines if ln.number > last_section_end and not ln.blank and not ln.chrome][-3:]
-    for line in reversed(tail):
+    for line in _last_content_lines(lines, last_section_end, 3):
         text = line.text.strip()
         m = _DATE.fullmatch(text)
         if m:
             return _iso(m)
     return None
+
+
+def _last_content_lines(lines: list[Line], after: int, count: int) -> list[Line]:
+    """The last ``count`` lines after line ``after`` that are neither blank nor chrome, last first
+    (read from the end: lines come in order, and the end is all that is wanted)."""
+    found: list[Line] = []
+    for line in reversed(lines):
+        if len(found) == count or line.number <= after:
+            break
+        if not line.blank and not line.chrome:
+            found.append(line)
+    return found
 
 
 def _iso(m: re.Match[str]) -> str | None:
