@@ -18,16 +18,18 @@ from hypothesis import strategies as st
 from builder import consistent_values, prose_context
 from nianbao.check.labels import cell_name, doubted
 from nianbao.check.phrasings import Measure, load_phrasings
-from nianbao.check.prose import MeasureCues
-from nianbao.check.registry import Context, ExactNumbers, one_cell_at_most, this_rule
+from nianbao.check.prose import MeasureCues, _words
+from nianbao.check.registry import Context, ExactNumbers, this_rule
 from nianbao.check.rules_arithmetic import NOT_ASSESSABLE, identity_findings
+from nianbao.check.rules_content import _ENOUGH_CJK, MIN_CJK
+from nianbao.check.rules_narrative import _with_next_lines
 from nianbao.check.rules_values import whole_counts
-from nianbao.check.text_view import TextView
+from nianbao.check.text_view import TextView, one_cell_at_most
 from nianbao.extract.solve import Identity, bind_identities, known
 from nianbao.layout.lines import Line
 from nianbao.layout.tokens import printed_cells
 from nianbao.models import Finding, Section
-from nianbao.normalize import clean_text
+from nianbao.normalize import cjk_count, clean_text
 
 PIECES = st.sampled_from([
     "政府", "信息", "公开", "申请", "（", "）", "，", "。", "；", "０", "１", "9", "　", "\xa0", " ", "  ", "\t",
@@ -179,3 +181,26 @@ def test_whole_counts_is_no_count_negative_or_fraction(values: dict[str, int | f
            if (n := values.get(k)) is not None and (n < 0 or (isinstance(n, float) and not n.is_integer()))]
     if whole_counts(values, keys):
         assert not bad
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["问题", "改进", "a", "1", "，", " ", "\n", "措施"]), max_size=70).map("".join))
+def test_enough_chinese_is_a_count_of_eighty_at_least(text: str) -> None:
+    assert (_ENOUGH_CJK.match(text) is not None) == (cjk_count(text) >= MIN_CJK)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(1, 30), unique=True, max_size=15).map(sorted), st.data())
+def test_cued_lines_with_the_line_after(numbers: list[int], data: st.DataObject) -> None:
+    lines = _lines(["x"] * 31)
+    running = [lines[n - 1] for n in numbers]
+    cued = sorted(data.draw(st.sets(st.integers(0, max(len(running) - 1, 0)))) if running else [])
+    cued_numbers = {running[i].number for i in cued}
+    assert _with_next_lines(running, cued) == [
+        line for line in running if line.number in cued_numbers or line.number - 1 in cued_numbers]
+
+
+@settings(max_examples=200, deadline=None)
+@given(TEXT, st.lists(st.sampled_from(["未", "没有", "无", "全区", "XX", "(", "|", ""]), max_size=4).map(tuple))
+def test_words_pattern_is_any_word_in_the_text(text: str, words: tuple[str, ...]) -> None:
+    assert (_words(words).search(text) is not None) == any(word in text for word in words)

@@ -13,6 +13,7 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from typing import Literal
 
 from nianbao.check.phrasings import Measure, Phrasing, Phrasings
@@ -25,6 +26,7 @@ _CLAUSE = re.compile(r"(?:[^，,]|(?<=\d),(?=\d{3}))+")
 _BOOK_TITLE = re.compile(r"《[^》]*》")
 _ENUMERATOR = re.compile(r"^\s*(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d+[.、．])")
 _SENTENCE_END = "。；;！？!?：:"
+_COMMA = re.compile(r"[，,]")
 _DIGIT = re.compile(r"\d")  # the same digits as the \d of the phrasings' figure
 
 
@@ -118,6 +120,8 @@ def read_statements(lines: list[Line], measures: tuple[Measure, ...], data: Phra
     found: list[Statement] = []
     cues = _measure_cues(measures)
     for passage in _passages(lines):
+        if not _may_state(passage.text, data):
+            continue  # none of its sentences may (see _sentence)
         before: set[str] = set()  # the measures the sentence before stated a figure of
         for sentence in _SENTENCE.finditer(passage.text):
             statements = _sentence(sentence.group(0), sentence.start(), passage, cues, data, before)
@@ -126,16 +130,30 @@ def read_statements(lines: list[Line], measures: tuple[Measure, ...], data: Phra
     return found
 
 
+def _may_state(text: str, data: Phrasings) -> bool:
+    """Whether the text may state a figure or a none. Every number phrasing reads its figure in
+    group n, which is digits (parts.n in the data; a test holds every phrasing to it), and a none
+    is searched only where a negation word is: text with neither states nothing."""
+    return _DIGIT.search(text) is not None or _words(data.negation).search(text) is not None
+
+
+@cache
+def _words(words: tuple[str, ...]) -> re.Pattern[str]:
+    """One search for "any of these words is in the text" (a regex that never matches for none)."""
+    return re.compile("|".join(map(re.escape, words)) if words else r"(?!)")
+
+
 def _sentence(text: str, offset: int, passage: _Text, cues: MeasureCues,
               data: Phrasings, before: set[str]) -> list[Statement]:
+    figures = _DIGIT.search(text) is not None
+    negated = _words(data.negation).search(text) is not None
+    if not figures and not negated:
+        return []  # see _may_state
     cued = cues.cued(text)
     if not cued:
         return []
-    # Every number phrasing reads its figure in group n, which is digits (parts.n in the data; a
-    # test holds every phrasing to it): a sentence without a digit is not searched for figures.
-    out = _figures(text, offset, passage, cued, data, before) if _DIGIT.search(text) else []
-    # Negations, clause by clause: the most specific measure negated in a clause wins.
-    if any(word in text for word in data.negation):
+    out = _figures(text, offset, passage, cued, data, before) if figures else []
+    if negated:  # negations, clause by clause: the most specific measure negated in a clause wins
         out += _negations(text, offset, passage, cued, data)
     return out
 
@@ -198,7 +216,7 @@ def _scope(text: str, start: int, measure: Measure, seen: list[tuple[int, Measur
     """A part: after "其中" that follows a figure of the same measure, in this sentence or (when
     "其中" opens the sentence) in the one before."""
     before = _BOOK_TITLE.sub("", text[:start])
-    clause = re.split(r"[，,]", before)[-1]
+    clause = _COMMA.split(before)[-1]
     if any(word in clause for word in data.cumulative):
         return "cumulative"
     for word in data.part:
@@ -208,9 +226,9 @@ def _scope(text: str, start: int, measure: Measure, seen: list[tuple[int, Measur
         opens = not before[:at].strip(" ，,：:")
         if (opens and measure.id in previous) or any(m.id == measure.id and s < at for s, m in seen):
             return "part"
-    if any(word in before for word in data.area):
+    if _words(data.area).search(before):
         return "area"
-    if any(word in clause for word in data.part_qualifiers):
+    if _words(data.part_qualifiers).search(clause):
         return "part"
     return "own"
 

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
-from nianbao.check.text_view import TextView
+from nianbao.check.text_view import TextView, content_lines, running_lines
 from nianbao.extract.solve import Identity, bind_identities
 from nianbao.layout.lines import Line
-from nianbao.layout.tokens import printed_cells
 from nianbao.models import Cell, Finding, Number, Report, Section, Severity
 from nianbao.templates import Template, load_template
 
@@ -42,21 +41,24 @@ class ExactNumbers:
 @dataclass(frozen=True)
 class IdentityGroup:
     """A rule's identities over one set of report keys, with the keys they read laid end to end:
-    a report's values for all of them are fetched in one pass."""
+    a report's values for all of them are fetched in one pass, and each side summed by slice."""
 
     identities: tuple[Identity, ...]
     keys: tuple[str, ...]  # the left keys, then the right keys, of each identity in turn
-    spans: tuple[tuple[int, int, int], ...]  # each identity's left keys are keys[a:b], its right keys[b:c]
+    lefts: tuple[slice, ...]  # where in ``keys`` each identity's left keys are
+    rights: tuple[slice, ...]  # and its right keys
 
     @classmethod
     def of(cls, identities: list[Identity]) -> IdentityGroup:
         keys: list[str] = []
-        spans: list[tuple[int, int, int]] = []
+        lefts: list[slice] = []
+        rights: list[slice] = []
         for identity in identities:
-            start = len(keys)
-            spans.append((start, start + len(identity.left), start + len(identity.keys)))
+            start, middle, end = len(keys), len(keys) + len(identity.left), len(keys) + len(identity.keys)
+            lefts.append(slice(start, middle))
+            rights.append(slice(middle, end))
             keys.extend(identity.keys)
-        return cls(tuple(identities), tuple(keys), tuple(spans))
+        return cls(tuple(identities), tuple(keys), tuple(lefts), tuple(rights))
 
 
 # Reports of one template mostly have the same keys: their identities are bound and grouped once.
@@ -76,16 +78,6 @@ def _identity_groups(template: Template, present: frozenset[str]) -> dict[str, I
             _GROUPS.clear()
         _GROUPS[cache_key] = groups
     return groups
-
-
-def one_cell_at_most(text: str) -> bool:
-    """``printed_cells(text) <= 1``, told without splitting the common indented line of prose
-    (no tab, no pipe, no gap inside: one cell; saves split_cells and its cache look-up)."""
-    if "\t" not in text and "|" not in text:
-        body = text.strip()
-        if "  " not in body and body.isprintable():
-            return True
-    return printed_cells(text) <= 1
 
 
 @dataclass(frozen=True)
@@ -117,12 +109,12 @@ class Context:
     @cached_property
     def content_view(self) -> TextView:
         """Every line that is not web-page chrome or a page number, searchable as one text."""
-        return TextView.of([line for line in self.lines if not line.chrome])
+        return TextView.of(content_lines(self.lines))
 
     @cached_property
     def running_text(self) -> list[Line]:
         """The lines of running text: not chrome, not blank, not a table row (one cell at most)."""
-        return [line for line in self.lines if not line.chrome and not line.blank and one_cell_at_most(line.text)]
+        return running_lines(self.lines)
 
     @cached_property
     def running_numbers(self) -> list[int]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from itertools import repeat
+from operator import getitem
 from typing import cast
 
 from nianbao.check.labels import cell_name, column_name, doubted, row_name
@@ -24,11 +26,12 @@ def identity_findings(context: Context, rule_id: str, describe: Describe) -> Ite
     plain = context.report.values  # the JSON numbers: int sums are exact where all are int (ints_are_exact)
     values = _ints(list(map(plain.get, group.keys)))
     if values is not None and context.ints_are_exact:
-        # No blank and all int (most reports): each identity is two slice sums, no decimals made.
-        for identity, (start, middle, end) in zip(group.identities, group.spans, strict=True):
-            if sum(values[start:middle]) != sum(values[middle:end]) \
-                    and (finding := _broken(context, rule_id, identity, describe)) is not None:
-                yield finding
+        # No blank and all int (most reports): the sides summed in int, no decimals made.
+        lefts, rights = _side_sums(values, group.lefts), _side_sums(values, group.rights)
+        if lefts != rights:
+            for identity, left, right in zip(group.identities, lefts, rights, strict=True):
+                if left != right and (finding := _broken(context, rule_id, identity, describe)) is not None:
+                    yield finding
         return
     blank: list[str] = []
     for identity in group.identities:
@@ -42,6 +45,11 @@ def identity_findings(context: Context, rule_id: str, describe: Describe) -> Ite
     if blank:
         names = "、".join(cell_name(context.template, k) for k in blank[:3]) + (" 等" if len(blank) > 3 else "")
         yield this_rule(rule_id).finding(NOT_ASSESSABLE.format(cells=names), keys=blank, severity="info")
+
+
+def _side_sums(values: list[int], sides: tuple[slice, ...]) -> list[int]:
+    """The sum of each side (a slice of the values), in passes chained in C: no Python step per identity."""
+    return list(map(sum, map(getitem, repeat(values), sides)))
 
 
 def _ints(values: list[Number | None]) -> list[int] | None:

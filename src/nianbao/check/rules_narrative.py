@@ -18,6 +18,7 @@ from nianbao.check.phrasings import Measure, Phrasings, families, load_phrasings
 from nianbao.check.prose import Statement, read_statements
 from nianbao.check.registry import Context, rule, this_rule
 from nianbao.check.rules_text import percent_tolerance
+from nianbao.layout.lines import Line
 from nianbao.models import Finding
 
 _UNITS = {"legacy_proactive": "条"}
@@ -68,11 +69,10 @@ def narrative_mismatch(context: Context) -> Iterator[Finding]:
         return
     data = load_phrasings()
     measures = data.for_template(template)
-    cued = {line.number for line in context.running_view.lines_matching(_cues(template))}
+    cued = context.running_view.indices_matching(_cues(template))
     if not cued:
         return
-    # the lines with a cue word and the line after each (a sentence wrapped across two lines)
-    lines = [line for line in context.running_text if line.number in cued or line.number - 1 in cued]
+    lines = _with_next_lines(context.running_text, cued)
     this = this_rule("narrative.mismatch")
     reported: set[tuple[str, Decimal | None, str]] = set()
     for statement in read_statements(lines, measures, data):
@@ -85,6 +85,17 @@ def narrative_mismatch(context: Context) -> Iterator[Finding]:
         if finding is not None:
             reported.add(once)
             yield this.finding(*finding, line=statement.line)
+
+
+def _with_next_lines(lines: list[Line], indices: list[int]) -> list[Line]:
+    """The lines at these indices (ascending), each with the line after it when that is the next
+    line of the report (a sentence wrapped across two lines); in order, each once."""
+    chosen: dict[int, None] = {}
+    for index in indices:
+        chosen[index] = None
+        if index + 1 < len(lines) and lines[index + 1].number == lines[index].number + 1:
+            chosen[index + 1] = None
+    return [lines[index] for index in sorted(chosen)]
 
 
 @cache
