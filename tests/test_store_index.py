@@ -7,8 +7,11 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nianbao.check.across import ESTIMATE_FLOOR
 from nianbao.store import prose_index, rules, schema
@@ -113,3 +116,11 @@ def test_a_rolled_back_transaction_leaves_the_index_to_be_read_again(tmp_path: P
     writer.write(records[20:])
     assert _assert_same_candidates(writer, records) >= 10
     writer.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sets(st.integers(0, 2**32 - 1), max_size=60), st.sets(st.integers(0, 2**32 - 1), max_size=60),
+       st.sets(st.integers(0, 2**32 - 1), max_size=30))
+def test_shared_count_is_the_intersections_size(a: set[int], b: set[int], both: set[int]) -> None:
+    first, second = (np.array(sorted(x | both), dtype="<u4") for x in (a, b))
+    assert rules.shared_count(first, second) == np.intersect1d(first, second, assume_unique=True).size

@@ -22,6 +22,7 @@ from nianbao.store.migrate import migrate
 from nianbao.store.record import Parsed, Record, Region
 
 if TYPE_CHECKING:
+    from nianbao.models import Report
     from nianbao.store.prose_index import ProseIndex
 
 DEFAULT_DB = "nianbao.db"
@@ -84,22 +85,27 @@ class StoreWriter:
 
         self.conn = store.engine.connect()
         self.index = ProseIndex() if self.conn.dialect.name == "sqlite" else None
+        # Documents decoded for the store rules, kept across transactions while the index
+        # vouches that no one else wrote (emptied whenever it reads the store again).
+        self.decoded: dict[int, Report] = {}
 
     def write(self, records: Iterable[Record]) -> list[int]:
         """Store records in one transaction (as ``Store.write``); returns the ids of the reports written."""
         try:
             with self.conn.begin():
-                return _write(self.conn, records, self.index)
+                return _write(self.conn, records, self.index, self.decoded)
         except BaseException:
             if self.index is not None:
                 self.index.invalidate()  # what it added may have been rolled back
+            self.decoded.clear()
             raise
 
     def close(self) -> None:
         self.conn.close()
 
 
-def _write(conn: sa.Connection, records: Iterable[Record], index: ProseIndex | None) -> list[int]:
+def _write(conn: sa.Connection, records: Iterable[Record], index: ProseIndex | None,
+           decoded: dict[int, Report] | None = None) -> list[int]:
     from nianbao.store.rules import StoreRules
     from nianbao.store.writer import write_batch
 
@@ -109,9 +115,11 @@ def _write(conn: sa.Connection, records: Iterable[Record], index: ProseIndex | N
         conn.exec_driver_sql(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
         conn.exec_driver_sql("PRAGMA wal_autocheckpoint=8192")
     written = write_batch(conn, records)
-    if index is not None:
-        index.sync(conn, written)
-    StoreRules(conn, written.ids, written=written, index=index).run_all(written.ids)
+    if index is None:
+        decoded = None  # nothing tells whether another connection changed a document
+    elif index.sync(conn, written) and decoded is not None:
+        decoded.clear()  # the store was read again: another writer, or a re-parse
+    StoreRules(conn, written.ids, written=written, index=index, loaded=decoded).run_all(written.ids)
     return written.ids
 
 

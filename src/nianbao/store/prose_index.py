@@ -60,16 +60,19 @@ class ProseIndex:
         self.recent_count = 0
 
     # -- keeping in step with the store ---------------------------------------------------------
-    def sync(self, conn: sa.Connection, written: Written) -> None:
+    def sync(self, conn: sa.Connection, written: Written) -> bool:
         """Bring the index up to date inside the writer's transaction, after ``write_batch``: the
-        connection then holds the write lock, so no other commit can come before this one's."""
+        connection then holds the write lock, so no other commit can come before this one's.
+        True when the store was read again (first use, another writer, a re-parse, a rollback)."""
         version = int(conn.exec_driver_sql("PRAGMA data_version").scalar_one())
         rewritten = any(i < self.known.size and self.known[i] for i in written.ids)
-        if not self.loaded or version != self.version or rewritten:
+        reload = not self.loaded or version != self.version or rewritten
+        if reload:
             self.load(conn)
         else:
             self.add(written)
         self.version = version
+        return reload
 
     def invalidate(self) -> None:
         """The transaction rolled back: what was added may not be in the store."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -44,11 +44,14 @@ class StoreRules:
     """The store rules of one write transaction: reports decoded once, counts updated once."""
 
     def __init__(self, conn: sa.Connection, pending: Iterable[int] = (), *, fresh: bool = True,
-                 written: Written | None = None, index: ProseIndex | None = None) -> None:
+                 written: Written | None = None, index: ProseIndex | None = None,
+                 loaded: dict[int, Report] | None = None) -> None:
         self.conn = conn
         self.pending = set(pending)  # written in this transaction, their rules still to run
         self.fresh = fresh  # the reports carry no store findings yet (just written)
-        self.loaded: dict[int, Report] = {}
+        # Decoded documents by id: this transaction's, or an ingest run's (last year's report of
+        # an agency was mostly written a moment ago; decoding is ~0.6 ms a report).
+        self.loaded: dict[int, Report] = {} if loaded is None else loaded
         self.touched: set[int] = set()
         # What the writer already knows (the batch's records, its agencies' reports): answered
         # from memory instead of a query per report.
@@ -290,11 +293,24 @@ def _far_below(conn: sa.Connection, report_id: int, mine: bytes | None, others: 
         sql = f"SELECT report_id, hashes FROM prose_shingles WHERE report_id IN ({', '.join('?' * len(part))})"
         for row in conn.exec_driver_sql(driver_sql(conn, sql), tuple(part)):
             other_id, theirs = row[0], np.frombuffer(row[1], dtype="<u4")
-            shared = np.intersect1d(own, theirs, assume_unique=True).size
+            shared = shared_count(own, theirs)
             union = own.size + theirs.size - shared
             if union and shared / union < COPIED_ACROSS - HASHED_MARGIN:
                 far.add(other_id)
     return far
+
+
+def shared_count(a: Any, b: Any) -> int:
+    """How many values two ascending arrays of distinct values share (``np.intersect1d``'s size):
+    the smaller looked up in the larger, without intersect1d's sort of both (~4× faster)."""
+    import numpy as np
+
+    if a.size > b.size:
+        a, b = b, a
+    if not a.size:
+        return 0
+    at = np.searchsorted(b, a)
+    return int(np.count_nonzero(b[np.minimum(at, b.size - 1)] == a))
 
 
 def _estimates(digest: bytes, others: list[bytes | None]) -> list[float]:
