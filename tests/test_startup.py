@@ -183,7 +183,7 @@ def test_the_batch_memo_travels_with_a_pickled_report() -> None:
     assert slim.across_memo is not None
     back = pickle.loads(pickle.dumps(slim))
     assert back == slim and back.across_memo is not None
-    assert pickle.dumps(back.across_memo) == pickle.dumps(slim.across_memo)  # numpy arrays inside
+    assert pickle.dumps(back.across_memo) == pickle.dumps(slim.across_memo)  # the codes inside
     assert b"memo" not in report_json(slim)
 
 

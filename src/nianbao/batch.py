@@ -45,8 +45,9 @@ def expand(paths: Iterable[Path]) -> Iterator[Path]:
         if path.is_dir():
             # sorted by parts, which is how paths compare (without a Python-level comparison per pair)
             for found in sorted(path.rglob("*"), key=lambda p: p.parts):
-                if (found.is_file() and found.suffix.lower() in REPORT_SUFFIXES
-                        and not any(part.startswith(".") for part in found.relative_to(path).parts)):
+                inside = found.parts[len(path.parts):]  # rglob extends the folder's parts: its relative_to, cheaper
+                if (found.suffix.lower() in REPORT_SUFFIXES and not any(part.startswith(".") for part in inside)
+                        and found.is_file()):
                     yield found
         else:
             yield path
