@@ -272,7 +272,13 @@ def compile_snapshot(snapshot: Path, modules: tuple[str, ...], work: Path) -> di
     """Run mypyc over ``modules`` of the snapshot; each compiled module's binary, and the group's shared
     library (the shims import it by its name), by module name."""
     out = work / "lib"
-    shutil.rmtree(out, ignore_errors=True)
+    listed = work / "modules.txt"
+    if not listed.is_file() or listed.read_text(encoding="utf-8").split() != list(modules):
+        # Another list makes another group: start afresh. With the same list, setuptools relinks nothing
+        # whose C is unchanged (mypyc rewrites only changed C files): an edit that changes no compiled
+        # code costs the type check alone.
+        shutil.rmtree(out, ignore_errors=True)
+        listed.write_text("\n".join(modules) + "\n", encoding="utf-8")
     paths = [Path(module_source(snapshot, module) or "").relative_to(work).as_posix() for module in modules]
     setup = (
         "from setuptools import setup\n"
@@ -290,7 +296,7 @@ def compile_snapshot(snapshot: Path, modules: tuple[str, ...], work: Path) -> di
     suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
     binaries = {module: out.joinpath(*module.split(".")).with_name(module.split(".")[-1] + suffix)
                 for module in modules}
-    shared = [path for path in out.glob(f"*__mypyc{suffix}")]
+    shared = list(out.glob(f"*__mypyc{suffix}"))
     binaries.update({path.name[: -len(suffix)]: path for path in shared})
     missing = [module for module, path in binaries.items() if not path.is_file()]
     if missing or len(shared) != 1:
