@@ -68,7 +68,7 @@ def narrative_mismatch(context: Context) -> Iterator[Finding]:
     if template is None:
         return
     data = load_phrasings()
-    measures = data.for_template(template)
+    measures = _measures(template)
     cued = context.running_view.indices_matching(_cues(template))
     if not cued:
         return
@@ -99,6 +99,12 @@ def _with_next_lines(lines: list[Line], indices: list[int]) -> list[Line]:
 
 
 @cache
+def _measures(template: str) -> tuple[Measure, ...]:
+    """The measures of the template's phrasings (the same tuple for every report)."""
+    return load_phrasings().for_template(template)
+
+
+@cache
 def _cues(template: str) -> re.Pattern[str]:
     """A cheap filter: lines with none of the words the template's phrasings need are skipped."""
     return load_phrasings().cues(template)
@@ -119,19 +125,21 @@ def _compare(context: Context, statement: Statement, data: Phrasings) -> tuple[s
     if not readings:
         return None
     stated = statement.value
-    keys = list(dict.fromkeys(k for _, _, ks in readings for k in ks))
-    table = "、".join(f"{name} {value:f} {unit}" for name, value, _ in readings)
     where = "累计" if suffix else ""
     if statement.scope == "part":
-        if stated > max(v for _, v, _ in readings):
-            return (f"正文称其中{label} {stated:f} {unit}，多于表中{where}{table}" + _doubt(context, keys), keys)
+        if not stated > max(v for _, v, _ in readings):
+            return None
+        said = f"正文称其中{label} {stated:f} {unit}，多于表中{where}"
+    elif any(v == stated for _, v, _ in readings):
+        if statement.share is not None and measure.id != data.share_denominators:
+            return _share(context, statement, data, label)
         return None
-    matched = [(name, v, ks) for name, v, ks in readings if v == stated]
-    if not matched:
-        return (f"正文称{where}{label} {stated:f} {unit}，而表中{where}{table}" + _doubt(context, keys), keys)
-    if statement.share is not None and measure.id != data.share_denominators:
-        return _share(context, statement, data, label)
-    return None
+    else:
+        said = f"正文称{where}{label} {stated:f} {unit}，而表中{where}"
+    # the table's figures are written out only for a finding (most statements agree with a reading)
+    keys = list(dict.fromkeys(k for _, _, ks in readings for k in ks))
+    table = "、".join(f"{name} {value:f} {unit}" for name, value, _ in readings)
+    return (said + table + _doubt(context, keys), keys)
 
 
 def _share(context: Context, statement: Statement, data: Phrasings, label: str) -> tuple[str, list[str]] | None:
