@@ -62,8 +62,13 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
+# zlib level 1: the worker compresses a document in ~0.13 ms instead of ~0.36 ms at level 6, for
+# ~10 % larger documents (~0.4 KB a report); every level decompresses to the same JSON.
+DOCUMENT_LEVEL = 1
+
+
 def encode_report(report: Report) -> bytes:
-    return zlib.compress(report_json(report), 6)
+    return zlib.compress(report_json(report), DOCUMENT_LEVEL)
 
 
 def decode_report(blob: bytes) -> Report:
