@@ -25,7 +25,8 @@ import subprocess
 import sys
 import sysconfig
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
@@ -107,18 +108,30 @@ def build(src: Path, modules: tuple[str, ...], build_dir: Path, *, force: bool =
         return 0
     started = time.monotonic()
     work = build_dir.parent / (build_dir.name + "-work")
-    snapshot, copied = take_snapshot(src, modules[0].split(".")[0], work)
-    try:
-        binaries = compile_snapshot(snapshot, modules, work)
-    except BuildFailed as failure:
-        print(f"native build failed ({failure}); nianbao runs as pure Python (details: {display(work / 'log.txt')})")
-        return 0
-    # The digests are those of the snapshot mypyc compiled, not of a tree that may have changed since.
-    compiled = {path: copied[path] for path in dependency_closure(snapshot, modules)}
-    install_build(build_dir, work, build_key(modules, compiled), compiled, binaries)
+    with exclusive(work / "lock"):  # two builds at once would write one work folder
+        snapshot, copied = take_snapshot(src, modules[0].split(".")[0], work)
+        try:
+            binaries = compile_snapshot(snapshot, modules, work)
+        except BuildFailed as failure:
+            print(f"native build failed ({failure}); nianbao runs as pure Python "
+                  f"(details: {display(work / 'log.txt')})")
+            return 0
+        # The digests are those of the snapshot mypyc compiled, not of a tree that may have changed since.
+        compiled = {path: copied[path] for path in dependency_closure(snapshot, modules)}
+        install_build(build_dir, work, build_key(modules, compiled), compiled, binaries)
     print(f"native build: {len(modules)} modules compiled in {time.monotonic() - started:.0f} s "
           f"into {display(build_dir)}")
     return 0
+
+
+@contextmanager
+def exclusive(lock: Path) -> Iterator[None]:
+    import fcntl
+
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 class BuildFailed(Exception):
