@@ -30,7 +30,7 @@ _COMMA = re.compile(r"[，,]")
 _DIGIT = re.compile(r"\d")  # the same digits as the \d of the phrasings' figure
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen __init__ costs more than reading the sentence
 class Statement:
     measure: Measure
     value: Decimal | None  # None: the prose says there were none
@@ -41,7 +41,7 @@ class Statement:
     share_text: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: one is made per passage
 class _Text:
     text: str
     starts: list[int]

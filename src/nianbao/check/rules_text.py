@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from decimal import Decimal
+from itertools import islice
 
 from nianbao.check.phrasings import load_phrasings
 from nianbao.check.registry import Context, rule, this_rule
@@ -15,7 +16,7 @@ RESIDUE = re.compile(
     # every branch starts with a literal, so the scan skips ahead fast (no branch opens with a lookbehind)
     r"文字描述|在此报告|填写说明|请填写|这一项报告本机关|（此处|\(此处|某某|××|XX(?<=[\u4e00-\u9fff]XX)|XX(?=[\u4e00-\u9fff])")
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*条[^。；]{0,20}?占[^。；%]{0,15}?(\d+(?:\.\d+)?)\s*%")
-_ITEMS = re.compile("条")  # both patterns below count 条
+_PERCENT_SIGN = re.compile("%")
 _TOTAL = re.compile(r"公开[^。；，]{0,12}?(\d+)\s*条")
 
 
@@ -26,8 +27,8 @@ def _content(context: Context, section: Section) -> list[tuple[int, str]]:
 
 def _has_prose(context: Context, section: Section) -> bool:
     """Whether a content line of the section holds a Chinese character (stops at the first)."""
-    return any(has_cjk(line.text) for line in context.lines[section.line: section.end_line]
-               if not line.chrome and not line.blank)
+    return any(has_cjk(line.text) for line in islice(context.lines, section.line, section.end_line)
+               if not line.chrome and not line.blank)  # islice: no copy of the section's lines
 
 
 @rule("structure.empty_section", "warning", "某部分没有内容",
@@ -80,7 +81,11 @@ def template_residue(context: Context) -> Iterator[Finding]:
       "同一数量在正文中前后不一，或所述百分比与其分子分母不符（容差 0.1 个百分点）。")
 def internal_contradiction(context: Context) -> Iterator[Finding]:
     this = this_rule("narrative.internal_contradiction")
-    for line in context.running_view.lines_matching(_ITEMS):  # table rows are checked by the arithmetic rules
+    # the running lines with 条 (table rows are checked by the arithmetic rules) and "%": a line
+    # without "%" holds no _PERCENT (and "%" is the rarer: fewer lines looked at)
+    for line in context.running_view.lines_matching(_PERCENT_SIGN):
+        if "条" not in line.text:
+            continue
         whole: Decimal | None = None
         for sentence in line.text.split("。"):
             total = _TOTAL.search(sentence)

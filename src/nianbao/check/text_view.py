@@ -78,9 +78,12 @@ def content_lines(lines: list[Line]) -> list[Line]:
     return [line for line in lines if not line.chrome]
 
 
-def running_lines(lines: list[Line]) -> list[Line]:
-    """The lines of running text: not chrome, not blank, not a table row (one cell at most)."""
-    return [line for line in lines if not line.chrome and not line.blank and one_cell_at_most(line.text)]
+def running_lines(content: TextView) -> list[Line]:
+    """The lines of running text among the content lines: not blank, not a table row (one cell at most)."""
+    if "\t" in content.text or "|" in content.text:
+        return [line for line in content.lines if not line.blank and one_cell_at_most(line.text)]
+    # no tab or pipe in any line (the common case): a line's cells are cut at gaps only
+    return [line for line in content.lines if not line.blank and _no_gap(line.text)]
 
 
 def one_cell_at_most(text: str) -> bool:
@@ -88,5 +91,10 @@ def one_cell_at_most(text: str) -> bool:
     no pipe, the cells are the stripped line cut at gaps, so one cell at most means no gap in it."""
     if "\t" in text or "|" in text:
         return printed_cells(text) <= 1
+    return _no_gap(text)
+
+
+def _no_gap(text: str) -> bool:
+    """Whether the stripped text holds no gap (a line with no tab and no pipe)."""
     body = text.strip()
     return ("  " not in body and body.isprintable()) or _GAP.search(body) is None
