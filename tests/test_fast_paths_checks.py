@@ -23,7 +23,7 @@ from nianbao.check.registry import Context, ExactNumbers, this_rule
 from nianbao.check.rules_arithmetic import NOT_ASSESSABLE, identity_findings
 from nianbao.check.rules_content import _ENOUGH_CJK, _SUB_ENUM, _SUB_ENUM_LINE, MIN_CJK
 from nianbao.check.rules_narrative import _with_next_lines
-from nianbao.check.rules_values import whole_counts
+from nianbao.check.rules_values import _OVER_ANSWERED_KEYS, over_answered, whole_counts
 from nianbao.check.text_view import TextView, one_cell_at_most, running_lines
 from nianbao.extract.solve import Identity, bind_identities, known
 from nianbao.layout.lines import Line
@@ -207,3 +207,21 @@ def test_running_lines_are_the_non_blank_lines_of_one_cell(texts: list[str]) -> 
     lines = [Line(n, t, t, False, blank=not t.strip()) for n, t in enumerate(texts, start=1)]
     assert running_lines(TextView.of(lines)) == [
         line for line in lines if not line.blank and printed_cells(line.text) <= 1]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.sampled_from(sorted(k for keys in _OVER_ANSWERED_KEYS for k in keys)),
+                       CHANGES | st.integers(10**27, 10**29), max_size=8))
+# holds in int, but the decimal sum rounds (half even) below the total: a finding
+@example({"requests.new_received.total": 10**28 + 4, "requests.carried_over.total": 1,
+          "requests.total.total": 10**28 + 5})
+def test_over_answered_told_in_int_is_told_in_decimals(changes: dict[str, int | float | None]) -> None:
+    values: dict[str, int | float | None] = {**consistent_values(), **changes}
+    context = prose_context(values, [])
+    numbers = ExactNumbers(values)
+    plain = []
+    for new_key, carried_key, key in _OVER_ANSWERED_KEYS:
+        new, carried, total = numbers.get(new_key), numbers.get(carried_key), numbers.get(key)
+        if new is not None and carried is not None and total is not None and total > new + carried:
+            plain.append(key)
+    assert [f.keys[0] for f in over_answered(context)] == plain

@@ -90,17 +90,26 @@ def over_answered(context: Context) -> Iterator[Finding]:
     if context.report.meta.template not in ("2019", "2021"):
         return
     this = this_rule("requests.over_answered")
-    for column in ("natural_person", "business", "research", "social_org", "legal_service", "other_org", "total"):
-        new = context.numbers.get(f"requests.new_received.{column}")
-        carried = context.numbers.get(f"requests.carried_over.{column}")
-        total = context.numbers.get(f"requests.total.{column}")
+    plain = context.report.values
+    for new_key, carried_key, key in _OVER_ANSWERED_KEYS:
+        new_count, carried_count, total_count = plain.get(new_key), plain.get(carried_key), plain.get(key)
+        if new_count is None or carried_count is None or total_count is None:
+            continue
+        if type(new_count) is int and type(carried_count) is int and type(total_count) is int \
+                and context.ints_are_exact and total_count <= new_count + carried_count:
+            continue  # holds, told in int (ints_are_exact): no decimals made
+        new, carried, total = context.numbers.get(new_key), context.numbers.get(carried_key), context.numbers.get(key)
         if new is None or carried is None or total is None:
             continue
         if total > new + carried:
-            key = f"requests.total.{column}"
             cell = context.cells.get(key)
             yield this.finding(f"{cell_name(context.template, key)} {total:f} 多于新收 {new:f} ＋ 上年结转 {carried:f}",
                                keys=[key], line=cell.line if cell else None)
+
+
+_OVER_ANSWERED_KEYS = tuple(
+    (f"requests.new_received.{column}", f"requests.carried_over.{column}", f"requests.total.{column}")
+    for column in ("natural_person", "business", "research", "social_org", "legal_service", "other_org", "total"))
 
 
 @rule("requests.blank_cells", "info", "表三：有空白单元格",
