@@ -20,7 +20,7 @@ from nianbao.check.labels import cell_name, doubted
 from nianbao.check.phrasings import Measure, load_phrasings
 from nianbao.check.prose import MeasureCues, _words
 from nianbao.check.registry import Context, ExactNumbers, this_rule
-from nianbao.check.rules_arithmetic import NOT_ASSESSABLE, identity_findings
+from nianbao.check.rules_arithmetic import NOT_ASSESSABLE, identity_findings, legacy_requests_balance
 from nianbao.check.rules_content import _ENOUGH_CJK, _SUB_ENUM, _SUB_ENUM_LINE, MIN_CJK
 from nianbao.check.rules_narrative import _with_next_lines
 from nianbao.check.rules_values import _OVER_ANSWERED_KEYS, over_answered, whole_counts
@@ -225,3 +225,27 @@ def test_over_answered_told_in_int_is_told_in_decimals(changes: dict[str, int | 
         if new is not None and carried is not None and total is not None and total > new + carried:
             plain.append(key)
     assert [f.keys[0] for f in over_answered(context)] == plain
+
+
+LEGACY_REQUEST_KEYS = ["legacy.request.received.total", "legacy.request.answered.total", "legacy.request.closed.total",
+                       "legacy.request.answered.granted", "legacy.request.answered.refused.total",
+                       "legacy.request.answered.refused.privacy", "legacy.request.closed.on_time"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(LEGACY_REQUEST_KEYS), st.none() | st.integers(0, 9)))
+def test_legacy_requests_balance_gathers_keys_only_for_a_finding(values: dict[str, int | float | None]) -> None:
+    context = prose_context(values, [], template="legacy")
+    plain = []
+    received = values.get("legacy.request.received.total")
+    for group, name in (("answered", "申请答复数"), ("closed", "申请办结数")):
+        total = values.get(f"legacy.request.{group}.total")
+        parts = [k for k, v in values.items() if v is not None and k.startswith(f"legacy.request.{group}.")
+                 and ((k.count(".") == 3 and not k.endswith(".total")) or k.endswith(".refused.total"))]
+        handled = total if total is not None else sum(values[k] or 0 for k in parts)
+        keys = [f"legacy.request.{group}.total", *parts, "legacy.request.received.total"]
+        if handled and received is None:
+            plain.append((f"{name}为 {handled}，但收到申请数为空", keys))
+        elif handled and received is not None and handled > received:
+            plain.append((f"{name} {handled} 多于收到申请数 {received}（上年结转除外）", keys))
+    assert [(f.message, f.keys) for f in legacy_requests_balance(context)] == plain

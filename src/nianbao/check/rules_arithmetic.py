@@ -191,15 +191,19 @@ def legacy_requests_balance(context: Context) -> Iterator[Finding]:
     received = values.get("legacy.request.received.total")
     for group, name in (("answered", "申请答复数"), ("closed", "申请办结数")):
         total = values.get(f"legacy.request.{group}.total")
-        parts = [k for k, v in values.items() if v is not None and k.startswith(f"legacy.request.{group}.")
-                 and ((k.count(".") == 3 and not k.endswith(".total")) or k.endswith(".refused.total"))]
-        handled = total if total is not None else sum(values[k] or 0 for k in parts)
-        if not handled:
-            continue
-        keys = [f"legacy.request.{group}.total", *parts, "legacy.request.received.total"]
+        handled = total if total is not None else sum(values[k] or 0 for k in _parts(values, group))
+        if not handled or (received is not None and not handled > received):
+            continue  # no finding: the parts' keys are not gathered (a pass over every value)
+        keys = [f"legacy.request.{group}.total", *_parts(values, group), "legacy.request.received.total"]
         cells = context.cells
         line = next((cells[k].line for k in keys if k in cells and cells[k].line), None)
         if received is None:
             yield this.finding(f"{name}为 {handled}，但收到申请数为空", keys=keys, line=line)
         elif handled > received:
             yield this.finding(f"{name} {handled} 多于收到申请数 {received}（上年结转除外）", keys=keys, line=line)
+
+
+def _parts(values: dict[str, Number | None], group: str) -> list[str]:
+    """The printed keys under ``legacy.request.<group>``: its items and the refusals' total."""
+    return [k for k, v in values.items() if v is not None and k.startswith(f"legacy.request.{group}.")
+            and ((k.count(".") == 3 and not k.endswith(".total")) or k.endswith(".refused.total"))]
