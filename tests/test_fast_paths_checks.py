@@ -21,14 +21,14 @@ from nianbao.check.phrasings import Measure, load_phrasings
 from nianbao.check.prose import MeasureCues, _words
 from nianbao.check.registry import Context, ExactNumbers, this_rule
 from nianbao.check.rules_arithmetic import NOT_ASSESSABLE, identity_findings, legacy_requests_balance
-from nianbao.check.rules_content import _ENOUGH_CJK, _SUB_ENUM, _SUB_ENUM_LINE, MIN_CJK
+from nianbao.check.rules_content import _ENOUGH_CJK, MIN_CJK
 from nianbao.check.rules_narrative import _with_next_lines
 from nianbao.check.rules_values import _OVER_ANSWERED_KEYS, over_answered, whole_counts
 from nianbao.check.text_view import TextView, one_cell_at_most, running_lines
 from nianbao.extract.solve import Identity, bind_identities, known
 from nianbao.layout.lines import Line
 from nianbao.layout.tokens import printed_cells
-from nianbao.models import Finding
+from nianbao.models import Finding, Section
 from nianbao.normalize import cjk_count, clean_text
 
 PIECES = st.sampled_from([
@@ -73,13 +73,17 @@ def test_exact_numbers_are_the_decimals_of_the_values(values: dict[str, int | fl
             assert numbers[key] == plain[key]
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(["（", "(", "）", ")", "三", "十一", " ", "\u3000", "\t", "正文", "\xa0"]), max_size=8)
-       .map("".join))
-def test_sub_enumerator_lines_are_found_in_the_joined_text(text: str) -> None:
-    lines = _lines(["正文", text, "（一）", text])
-    view = TextView.of(lines)
-    assert view.lines_matching(_SUB_ENUM_LINE) == [line for line in lines if _SUB_ENUM.match(line.text.strip())]
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(["正文", "表\t1\t2", "", "  缩进的正文"]), max_size=20),
+       st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20)), max_size=4))
+def test_running_text_of_a_section_is_its_lines_after_the_heading(texts: list[str],
+                                                                   spans: list[tuple[int, int]]) -> None:
+    lines = [Line(n, t, t, chrome=n % 7 == 0, blank=not t.strip()) for n, t in enumerate(texts, start=1)]
+    context = Context(report=prose_context({}, []).report, lines=lines)
+    for start, length in spans:
+        section = Section(number="一", title="总体情况", line=start, end_line=start + length)
+        assert context.running_text_of(section) == [
+            line for line in context.running_text if section.line < line.number <= section.end_line]
 
 
 CUE_WORDS = sorted({cue for measure in load_phrasings().measures for cue in measure.cues})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -116,9 +117,19 @@ class Context:
         return running_lines(self.content_view)
 
     @cached_property
+    def running_numbers(self) -> list[int]:
+        """The line numbers of the running text, ascending (lines come in order)."""
+        return [line.number for line in self.running_text]
+
+    @cached_property
     def running_view(self) -> TextView:
         """The running text, searchable as one text (table rows left out: less to scan)."""
         return TextView.of(self.running_text)
+
+    def running_text_of(self, section: Section) -> list[Line]:
+        """The running text after the section's heading, to its end (two bisections, not a scan per section)."""
+        numbers = self.running_numbers
+        return self.running_text[bisect_right(numbers, section.line): bisect_right(numbers, section.end_line)]
 
     def section(self, number: str) -> Section | None:
         """The printed section that stands for template section ``number`` (七 may stand for 六)."""

@@ -6,7 +6,6 @@ power and the legacy unit column."""
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections.abc import Iterator
 from functools import cache
 
@@ -30,8 +29,6 @@ MIN_CJK = 80  # Chinese characters a 第五部分 needs not to be boilerplate
 # counting them all (the characters cjk_count counts).
 _ENOUGH_CJK = re.compile(r"(?:[^\u4e00-\u9fff]*[\u4e00-\u9fff]){" + str(MIN_CJK) + "}")
 _SUB_ENUM = re.compile(r"^[（(]([一二三四五六七八九十]{1,3})[）)]")
-# A line whose stripped text _SUB_ENUM matches, found in a text of many lines.
-_SUB_ENUM_LINE = re.compile(r"^[^\S\n]*[（(][一二三四五六七八九十]{1,3}[）)]", re.MULTILINE)
 _PERIOD = re.compile(r"统计(?:期限|时限|期间|时间|数据)")
 _DOUBLED = re.compile(r"([\u4e00-\u9fff]{2,4})\1")
 # An English function word between spaces, then a Chinese character. The pattern opens with a
@@ -122,16 +119,11 @@ def problems_measures(context: Context) -> Iterator[Finding]:
 def numbering(context: Context) -> Iterator[Finding]:
     this = this_rule("narrative.numbering")
     table_sections = {t.section for t in context.template.tables if t.section}
-    # Only the running lines that may open with a sub-enumerator (the rule skips the others),
-    # found by one search of the running text instead of a look at every line of every section.
-    view = context.running_view
-    enumerated = [view.lines[index] for index in view.indices_matching(_SUB_ENUM_LINE)]
-    numbers = [line.number for line in enumerated]
     for section in context.report.sections:
         if section.template_number in table_sections:
             continue  # a table's own (一)…(七) labels, however the layout cut them, are not prose numbering
         previous = 0
-        for line in enumerated[bisect_right(numbers, section.line): bisect_right(numbers, section.end_line)]:
+        for line in context.running_text_of(section):
             if "\t" in line.text:
                 continue  # a table row, one of its cells left (table rows carry their own enumerators)
             found = _SUB_ENUM.match(line.text.strip())
