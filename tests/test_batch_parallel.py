@@ -49,3 +49,22 @@ def test_held_lines_spill_to_a_file_in_order() -> None:
             held.add(line)
         assert list(held) == lines
         assert list(held) == lines  # read again from the start
+
+
+def _gc_settings(_: Path) -> tuple[tuple[int, int, int], int]:
+    import gc
+
+    return gc.get_threshold(), gc.get_freeze_count()
+
+
+def test_worker_processes_collect_garbage_less_often_and_skip_what_they_inherited() -> None:
+    """Batch workers raise the young-generation threshold and freeze the objects they inherited
+    (batch.tune_worker_gc); the parent process keeps Python's defaults."""
+    import gc
+
+    from nianbao.batch import _in_order
+
+    before = gc.get_threshold()
+    settings = list(_in_order(_gc_settings, [Path("a"), Path("b"), Path("c")], jobs=2))
+    assert all(threshold == (10_000, 10, 10) and frozen > 0 for threshold, frozen in settings)
+    assert gc.get_threshold() == before

@@ -409,3 +409,26 @@ def test_migration_5_gives_a_store_of_version_4_its_band_years_and_shingles(tmp_
     assert _count(store, schema.prose_shingles) == 1
     with store.engine.connect() as conn:
         assert 5 in set(conn.execute(sa.select(schema.migrations.c.version)).scalars())  # applied again
+
+
+def test_migration_7_drops_the_plain_key_index_and_sums_still_use_an_index(tmp_path: Path, reports: Path) -> None:
+    """A store of version 6 loses its plain index on values by key; the sum index covers the
+    look-ups by key (SQLite's plan for a sum over one key searches it)."""
+    import sqlite3
+
+    db = tmp_path / "old.db"
+    store = open_store(str(db))
+    ingest(store, sorted(reports.iterdir()), jobs=1)
+    store.engine.dispose()
+    with sqlite3.connect(db) as conn:  # back to version 6's shape
+        conn.execute("CREATE INDEX ix_report_values_key ON report_values (key)")
+        conn.execute("DELETE FROM schema_migrations WHERE version = 7")
+    open_store(str(db)).engine.dispose()
+    with sqlite3.connect(db) as conn:
+        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'report_values'")}
+        plan = " ".join(str(row) for row in conn.execute(
+            "EXPLAIN QUERY PLAN SELECT sum(value) FROM report_values WHERE key = 'x'"))
+        versions = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+    assert "ix_report_values_key" not in names and "ix_report_values_sum" in names
+    assert "ix_report_values_sum" in plan
+    assert 7 in versions

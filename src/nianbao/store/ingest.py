@@ -129,7 +129,9 @@ def _run_processes(tasks: Iterator[Task], writer: _Writer, jobs: int) -> None:
     # Files in flight: enough to keep every worker busy while the writer stores a full
     # transaction (the writer's time per report is close to a worker's), few enough to stay small.
     window = max(jobs * 8, IN_FLIGHT)
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    from nianbao.batch import tune_worker_gc
+
+    with ProcessPoolExecutor(max_workers=jobs, initializer=tune_worker_gc) as pool:
         pending: set[Future[Record]] = set()
         for path, sha, sequence in tasks:
             pending.add(pool.submit(parse_to_record, path, sha, sequence))

@@ -66,6 +66,12 @@ def _v6(conn: sa.Connection) -> None:
     create_sum_index(conn)
 
 
+def _v7(conn: sa.Connection) -> None:
+    """Drop the plain index on values by key: the sum index of migration 6 starts with key and
+    answers every look-up it did, and each index is one more B-tree every stored value updates."""
+    conn.exec_driver_sql("DROP INDEX IF EXISTS ix_report_values_key")
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "reports, values, findings, agencies, prose index, failures", _v1),
     (2, "web app: users, sessions, finding reviews, report review states", _v2),
@@ -73,6 +79,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (4, "indexes for the reports list: sorting and keyset paging", _v4),
     (5, "narrative shingle hashes; the report's year on its bands, in their index", _v5),
     (6, "an index on values by key, value and report for the dashboard's sums", _v6),
+    (7, "no separate index on values by key (the sum index covers it)", _v7),
 ]
 
 

@@ -71,7 +71,7 @@ values = sa.Table(
     sa.Column("raw", sa.Text),
     sa.Column("line", sa.Integer),
     sa.Column("place", sa.Text),
-    sa.Index("ix_report_values_key", "key"),
+    # by key: the sum index (migration 6, store/sum_index.py), which starts with key
 )
 
 findings = sa.Table(
