@@ -59,7 +59,8 @@ serve: setup  ## the reviewer's desk over the demo store (make demo first); the 
 	$(BIN)/nianbao serve --db $(DEMO)/nianbao.db
 
 test: setup system-deps  ## the whole test suite, plus lint and types
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/mypy tools/build_native.py
 	$(BIN)/mypy
 	$(BIN)/pytest
 
