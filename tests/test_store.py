@@ -432,3 +432,17 @@ def test_migration_7_drops_the_plain_key_index_and_sums_still_use_an_index(tmp_p
     assert "ix_report_values_key" not in names and "ix_report_values_sum" in names
     assert "ix_report_values_sum" in plan
     assert 7 in versions
+
+
+def test_resolving_an_agency_prints_no_warning_and_finds_its_region() -> None:
+    """cpca reads its tables through setuptools' pkg_resources (pinned below 81, which removed it);
+    the deprecation warning of that import never reaches a user."""
+    import subprocess
+    import sys
+
+    code = ("from nianbao.store.agencies import resolve; "
+            "r = resolve('双鸭山市岭东区人民政府'); print(r.province, r.city, r.county, r.level)")
+    done = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert done.stdout.split() == ["黑龙江省", "双鸭山市", "岭东区", "县级"]

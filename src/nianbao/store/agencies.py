@@ -39,11 +39,23 @@ def _unit(name: object) -> str | None:
     return name
 
 
+@lru_cache(maxsize=1)
+def _cpca() -> Any:
+    """cpca, imported on first use (its division tables load in about half a second). It reads
+    them through setuptools' pkg_resources (kept by the `setuptools<81` pin), whose import
+    warns that it is deprecated: not a message for our users."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+        import cpca
+    return cpca
+
+
 @lru_cache(maxsize=65536)
 def resolve(printed: str) -> Resolved:
     """The agency a printed name stands for: its key and region (cached per name)."""
-    import cpca  # the division tables load in about half a second: only when needed
-
+    cpca = _cpca()
     name = squeeze(printed)
     row = cpca.transform([name]).iloc[0]
     province, city, county = _unit(row["省"]), _unit(row["市"]), _unit(row["区"])
