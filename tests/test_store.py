@@ -386,18 +386,10 @@ def test_store_rules_find_what_the_batch_rules_find(tmp_path: Path, sample_recor
 def test_migration_5_gives_a_store_of_version_4_its_band_years_and_shingles(tmp_path: Path, reports: Path) -> None:
     """A store written before migration 5 (no band years, no shingle hashes) is brought up to
     date on opening; a new report is then compared with the old ones as before."""
-    import sqlite3
-
-    db = tmp_path / "old.db"
-    store = open_store(str(db))
-    ingest(store, sorted(reports.iterdir()), jobs=1)
-    store.engine.dispose()
-    with sqlite3.connect(db) as conn:  # back to version 4's shape
-        conn.execute("DROP INDEX ix_prose_bands_lookup")
-        conn.execute("ALTER TABLE prose_bands DROP COLUMN year")
-        conn.execute("CREATE INDEX ix_prose_bands_lookup ON prose_bands (band, hash)")
-        conn.execute("DROP TABLE prose_shingles")
-        conn.execute("DELETE FROM schema_migrations WHERE version = 5")
+    db = _older_store(tmp_path, reports, 5, ["DROP INDEX ix_prose_bands_lookup",  # back to version 4's shape
+                                             "ALTER TABLE prose_bands DROP COLUMN year",
+                                             "CREATE INDEX ix_prose_bands_lookup ON prose_bands (band, hash)",
+                                             "DROP TABLE prose_shingles"])
     store = open_store(str(db))
     with store.engine.connect() as conn:
         bands = conn.execute(sa.select(schema.prose_bands.c.year, schema.reports.c.year).join(
@@ -416,13 +408,7 @@ def test_migration_7_drops_the_plain_key_index_and_sums_still_use_an_index(tmp_p
     look-ups by key (SQLite's plan for a sum over one key searches it)."""
     import sqlite3
 
-    db = tmp_path / "old.db"
-    store = open_store(str(db))
-    ingest(store, sorted(reports.iterdir()), jobs=1)
-    store.engine.dispose()
-    with sqlite3.connect(db) as conn:  # back to version 6's shape
-        conn.execute("CREATE INDEX ix_report_values_key ON report_values (key)")
-        conn.execute("DELETE FROM schema_migrations WHERE version = 7")
+    db = _older_store(tmp_path, reports, 7, ["CREATE INDEX ix_report_values_key ON report_values (key)"])
     open_store(str(db)).engine.dispose()
     with sqlite3.connect(db) as conn:
         names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'report_values'")}
@@ -446,3 +432,18 @@ def test_resolving_an_agency_prints_no_warning_and_finds_its_region() -> None:
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert done.stdout.split() == ["黑龙江省", "双鸭山市", "岭东区", "县级"]
+
+
+def _older_store(tmp_path: Path, reports: Path, migration: int, undo: list[str]) -> Path:
+    """A SQLite store of the reports, taken back to its shape before ``migration`` by ``undo``."""
+    import sqlite3
+
+    db = tmp_path / "old.db"
+    store = open_store(str(db))
+    ingest(store, sorted(reports.iterdir()), jobs=1)
+    store.engine.dispose()
+    with sqlite3.connect(db) as conn:
+        for statement in undo:
+            conn.execute(statement)
+        conn.execute("DELETE FROM schema_migrations WHERE version = ?", (migration,))
+    return db
