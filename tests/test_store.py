@@ -10,6 +10,7 @@ import csv
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -447,3 +448,39 @@ def _older_store(tmp_path: Path, reports: Path, migration: int, undo: list[str])
             conn.execute(statement)
         conn.execute("DELETE FROM schema_migrations WHERE version = ?", (migration,))
     return db
+
+
+def test_a_large_ingest_writes_without_the_sum_index_and_builds_it_at_the_end(
+        tmp_path: Path, reports: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From BULK_FROM files (and as many as the store holds) the dashboard's sum index is dropped
+    while writing and built once at the end; a store left without it gets it from the next ingest."""
+    import sqlite3
+
+    from nianbao.store import ingest as ingest_module
+
+    def index_names(db: Path) -> set[str]:
+        with sqlite3.connect(db) as conn:
+            return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+
+    db = tmp_path / "bulk.db"
+    store = open_store(str(db))
+    seen_while_writing: list[bool] = []
+    real_run = ingest_module.run
+
+    def spying_run(*args: Any, **kwargs: Any) -> None:
+        seen_while_writing.append("ix_report_values_sum" in index_names(db))
+        real_run(*args, **kwargs)
+
+    monkeypatch.setattr(ingest_module, "run", spying_run)
+    monkeypatch.setattr(ingest_module, "BULK_FROM", 2)
+    files = sorted(reports.iterdir())
+    assert ingest(store, files, jobs=1).stored == len(files)
+    assert seen_while_writing == [False]
+    assert "ix_report_values_sum" in index_names(db)
+
+    with sqlite3.connect(db) as conn:  # as a kill during a large ingest leaves it
+        conn.execute("DROP INDEX ix_report_values_sum")
+    monkeypatch.setattr(ingest_module, "BULK_FROM", 10_000)
+    assert ingest(store, files, jobs=1).skipped == len(files)  # a small ingest keeps the index...
+    assert seen_while_writing == [False, False]
+    assert "ix_report_values_sum" in index_names(db)  # ...and builds a missing one

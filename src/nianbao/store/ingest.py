@@ -17,6 +17,7 @@ from pathlib import Path
 from nianbao.store import record as _record
 from nianbao.store.db import Store, StoreWriter
 from nianbao.store.record import Failed, Record, file_hash, parse_to_record
+from nianbao.store.sum_index import create_sum_index, drop_sum_index
 
 COMMIT_EVERY = 64  # records per transaction at most
 COMMIT_SECONDS = 1.0  # and at least this often while results come in
@@ -170,6 +171,34 @@ def ingest(store: Store, files: Iterable[Path], *, jobs: int | None = None, repa
            scheduler: str | None = None, progress: Progress = lambda n: None) -> IngestSummary:
     """Ingest the given files (folders already expanded) into the store; see `nianbao ingest`."""
     summary = IngestSummary()
-    tasks = plan(store, files, summary, reparse=reparse, progress=progress)
-    run(store, tasks, summary, jobs=jobs or default_jobs(), progress=progress, scheduler=scheduler)
+    files = list(files)
+    bulk = _is_bulk(store, len(files))
+    if bulk:
+        with store.engine.begin() as conn:
+            drop_sum_index(conn)
+    try:
+        tasks = plan(store, files, summary, reparse=reparse, progress=progress)
+        run(store, tasks, summary, jobs=jobs or default_jobs(), progress=progress, scheduler=scheduler)
+    finally:
+        # Also after an interruption; a store left without it by a kill gets it at the end of the
+        # next ingest (sums are the same without it, only slower).
+        with store.engine.begin() as conn:
+            create_sum_index(conn)
     return summary
+
+
+# From this many files, and at least as many as the store holds, an ingest drops the dashboard's
+# sum index and builds it once at the end (store/sum_index.py): cheaper than keeping it up to date.
+BULK_FROM = 2000
+
+
+def _is_bulk(store: Store, count: int) -> bool:
+    if count < BULK_FROM:
+        return False
+    import sqlalchemy as sa
+
+    from nianbao.store import schema
+
+    with store.engine.connect() as conn:
+        stored = conn.execute(sa.select(sa.func.count()).select_from(schema.reports)).scalar_one()
+    return count >= stored
