@@ -10,14 +10,12 @@ TestClient, signed in, and each request is timed once cold (first) and ``--runs`
 
 from __future__ import annotations
 
-import argparse
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from web_list import PASSWORD, build, signed_in, timed_get
+from web_list import PASSWORD, build, print_results, signed_in, store_arguments, timed_get
 
 from nianbao.store.db import open_store
 
@@ -56,21 +54,11 @@ def measure(db: Path, runs: int) -> list[tuple[str, float, float, str]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=100_000)
-    parser.add_argument("--db", type=Path, default=Path(tempfile.gettempdir()) / "nianbao-web-list" / "bench.db")
-    parser.add_argument("--seeds", type=int, default=40, help="real reports to parse and copy from")
-    parser.add_argument("--runs", type=int, default=3, help="timed runs after the first of each request")
-    args = parser.parse_args()
+    args = store_arguments(__doc__.splitlines()[0], runs=3).parse_args()
     args.db.parent.mkdir(parents=True, exist_ok=True)
     if not args.db.exists():
         build(args.db, args.count, args.seeds)
-    results = measure(args.db, args.runs)
-    load = Path("/proc/loadavg").read_text().split()[:3]
-    print(f"\n| request | first (ms) | median of {args.runs} (ms) | shown |\n|---|---:|---:|---|")
-    for label, first, median, shown in results:
-        print(f"| {label} | {first:,.0f} | {median:,.0f} | {shown} |")
-    print(f"\nload average {' '.join(load)}")
+    print_results(measure(args.db, args.runs), args.runs)
 
 
 if __name__ == "__main__":

@@ -197,24 +197,34 @@ def measure(db: Path, runs: int, analyze: bool) -> list[tuple[str, float, float,
     return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def store_arguments(description: str, runs: int) -> argparse.ArgumentParser:
+    """The options of a bench over the big store this module builds (shared with web_dashboard.py)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--db", type=Path, default=Path(tempfile.gettempdir()) / "nianbao-web-list" / "bench.db")
     parser.add_argument("--seeds", type=int, default=40, help="real reports to parse and copy from")
-    parser.add_argument("--runs", type=int, default=5, help="timed runs after the first of each request")
+    parser.add_argument("--runs", type=int, default=runs, help="timed runs after the first of each request")
+    return parser
+
+
+def print_results(results: list[tuple[str, float, float, str]], runs: int) -> None:
+    """The timed requests as a Markdown table (for docs/benchmarks.md), with the load average."""
+    load = Path("/proc/loadavg").read_text().split()[:3]
+    print(f"\n| request | first (ms) | median of {runs} (ms) | shown |\n|---|---:|---:|---|")
+    for label, first, median, shown in results:
+        print(f"| {label} | {first:,.0f} | {median:,.0f} | {shown} |")
+    print(f"\nload average {' '.join(load)}")
+
+
+def main() -> None:
+    parser = store_arguments(__doc__.splitlines()[0], runs=5)
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--analyze", action="store_true", help="run ANALYZE first (nianbao itself never does)")
     args = parser.parse_args()
     args.db.parent.mkdir(parents=True, exist_ok=True)
     if args.rebuild or not args.db.exists():
         build(args.db, args.count, args.seeds)
-    results = measure(args.db, args.runs, args.analyze)
-    load = Path("/proc/loadavg").read_text().split()[:3]
-    print(f"\n| request | first (ms) | median of {args.runs} (ms) | shown |\n|---|---:|---:|---|")
-    for label, first, median, shown in results:
-        print(f"| {label} | {first:,.0f} | {median:,.0f} | {shown} |")
-    print(f"\nload average {' '.join(load)}")
+    print_results(measure(args.db, args.runs, args.analyze), args.runs)
 
 
 if __name__ == "__main__":
