@@ -15,36 +15,31 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from web_list import PASSWORD, build, print_results, signed_in, store_arguments, timed_get
+from web_list import Result, add_bench_user, build, print_results, signed_in, store_arguments, timed_requests
 
 from nianbao.store.db import open_store
 
 
-def measure(db: Path, runs: int) -> list[tuple[str, float, float, str]]:
-    from nianbao.web.accounts import add_user
+def _sums_shown(url: str, response: Any) -> str:
+    """What a dashboard page or its JSON showed: reports and year groups, or unknown sums and size."""
+    if url.startswith("/api/"):
+        summary = response.json()
+        return f"{sum(g['reports'] for g in summary['years']):,} reports, {len(summary['years'])} year groups"
+    return f"{response.text.count('未知（')} unknown sums shown, {len(response.content) // 1024} KiB"
 
+
+def measure(db: Path, runs: int) -> list[Result]:
     started = time.perf_counter()
     store = open_store(str(db))
     print(f"store opened (migrations) in {time.perf_counter() - started:.1f} s")
     with store.engine.begin() as conn:
-        if conn.execute(sa.text("SELECT count(*) FROM web_users WHERE name = 'bench'")).scalar_one() == 0:
-            add_user(conn, "bench", "admin", PASSWORD)
+        add_bench_user(conn)
         year = conn.execute(sa.text("SELECT year FROM reports WHERE current GROUP BY year ORDER BY count(*) DESC "
                                     "LIMIT 1")).scalar_one()
         province = conn.execute(sa.text("SELECT province FROM agencies WHERE province IS NOT NULL "
                                         "GROUP BY province ORDER BY count(*) DESC LIMIT 1")).scalar_one()
     store.engine.dispose()
-    client = signed_in(db)
-    results: list[tuple[str, float, float, str]] = []
-
-    def timed(label: str, url: str, params: dict[str, Any]) -> None:
-        first, median, response = timed_get(client, url, params, runs)
-        if url.startswith("/api/"):
-            summary = response.json()
-            shown = f"{sum(g['reports'] for g in summary['years']):,} reports, {len(summary['years'])} year groups"
-        else:
-            shown = f"{response.text.count('未知（')} unknown sums shown, {len(response.content) // 1024} KiB"
-        results.append((label, first, median, shown))
+    timed, results = timed_requests(signed_in(db), runs, _sums_shown)
 
     for label, params in (("no filter", {}), (f"year {year}", {"year": year}), (f"region {province}",
                                                                               {"region": province})):

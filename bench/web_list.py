@@ -139,6 +139,22 @@ def timed_get(client: Any, url: str, params: dict[str, Any], runs: int) -> tuple
     return _timed(get, runs)
 
 
+Result = tuple[str, float, float, str]  # label, first ms, median ms, what the response showed
+
+
+def timed_requests(client: Any, runs: int, shown: Callable[[str, Any], str]) -> tuple[
+        Callable[[str, str, dict[str, Any]], None], list[Result]]:
+    """A function timing one GET (``timed_get``) into the returned list, as a row of the result
+    table; ``shown(url, response)`` says what the response held."""
+    results: list[Result] = []
+
+    def get(label: str, url: str, params: dict[str, Any]) -> None:
+        first, median, response = timed_get(client, url, params, runs)
+        results.append((label, first, median, shown(url, response)))
+
+    return get, results
+
+
 def signed_in(db: Path) -> Any:
     """A TestClient of the app over ``db``, signed in as the bench user (made beforehand)."""
     import re
@@ -154,32 +170,38 @@ def signed_in(db: Path) -> Any:
     return client
 
 
-def measure(db: Path, runs: int, analyze: bool) -> list[tuple[str, float, float, str]]:
-    import re
-
+def add_bench_user(conn: sa.Connection) -> None:
+    """The admin the benches sign in as (``signed_in``), once per store."""
     from nianbao.web.accounts import add_user
 
+    if conn.execute(sa.text("SELECT count(*) FROM web_users WHERE name = 'bench'")).scalar_one() == 0:
+        add_user(conn, "bench", "admin", PASSWORD)
+
+
+def _rows_shown(url: str, response: Any) -> str:
+    """How many rows a list page or its JSON showed, of how many."""
+    import re
+
+    if url.startswith("/api/"):
+        listing = response.json()
+        rows, total = len(listing["reports"]), f"{listing['total']:,}"
+    else:
+        found = re.search(r"共 ([\d,]+) 份报告", response.text)
+        rows, total = response.text.count('<a href="/reports/'), found.group(1) if found else "?"
+    return f"{rows} rows of {total}"
+
+
+def measure(db: Path, runs: int, analyze: bool) -> list[Result]:
     store = open_store(str(db))
     with store.engine.begin() as conn:
-        if conn.execute(sa.text("SELECT count(*) FROM web_users WHERE name = 'bench'")).scalar_one() == 0:
-            add_user(conn, "bench", "admin", PASSWORD)
+        add_bench_user(conn)
         province = conn.execute(sa.text("SELECT province FROM agencies LIMIT 1")).scalar_one()
         rule = conn.execute(sa.text("SELECT rule FROM findings GROUP BY rule ORDER BY count(*) LIMIT 1")).scalar_one()
         if analyze:
             conn.exec_driver_sql("ANALYZE")
     store.engine.dispose()
     client = signed_in(db)
-    results: list[tuple[str, float, float, str]] = []
-
-    def page(label: str, url: str, params: dict[str, Any]) -> None:
-        first, median, response = timed_get(client, url, params, runs)
-        if url.startswith("/api/"):
-            listing = response.json()
-            rows, total = len(listing["reports"]), f"{listing['total']:,}"
-        else:
-            found = re.search(r"共 ([\d,]+) 份报告", response.text)
-            rows, total = response.text.count('<a href="/reports/'), found.group(1) if found else "?"
-        results.append((label, first, median, f"{rows} rows of {total}"))
+    page, results = timed_requests(client, runs, _rows_shown)
 
     page("GET /reports (first page)", "/reports", {})
     filtered = {"year": 2023, "region": province, "has_errors": "true"}
@@ -207,7 +229,7 @@ def store_arguments(description: str, runs: int) -> argparse.ArgumentParser:
     return parser
 
 
-def print_results(results: list[tuple[str, float, float, str]], runs: int) -> None:
+def print_results(results: list[Result], runs: int) -> None:
     """The timed requests as a Markdown table (for docs/benchmarks.md), with the load average."""
     load = Path("/proc/loadavg").read_text().split()[:3]
     print(f"\n| request | first (ms) | median of {runs} (ms) | shown |\n|---|---:|---:|---|")
