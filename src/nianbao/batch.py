@@ -113,9 +113,10 @@ class Parsed:
     line: bytes  # the file's JSON object (``record(report)``) and a newline, UTF-8
     report: Report  # the slim copy the batch rules read (check.across.slim_report)
     errors: bool  # the report has a finding of severity "error"
+    findings_at: int = -1  # where the line's "findings" array starts (``encode_split_line``), -1: unknown
 
-    def __reduce__(self) -> tuple[type[Parsed], tuple[bytes, Report, bool]]:
-        return Parsed, (self.line, self.report, self.errors)  # cheaper to unpickle than the slots' state
+    def __reduce__(self) -> tuple[type[Parsed], tuple[bytes, Report, bool, int]]:
+        return Parsed, (self.line, self.report, self.errors, self.findings_at)  # cheaper than the slots' state
 
 
 def _parse_line(path: Path, debug: bool, record: Record, batch: bool) -> Parsed | Failure:
@@ -124,8 +125,9 @@ def _parse_line(path: Path, debug: bool, record: Record, batch: bool) -> Parsed 
     result = parse_guarded(path, debug=debug)
     if isinstance(result, Failure):
         return result
-    return Parsed(encode_line(record(result)), slim_report(result, signature=batch),
-                  any(f.severity == "error" for f in result.findings))
+    line, findings_at = encode_split_line(record(result))
+    return Parsed(line, slim_report(result, signature=batch), any(f.severity == "error" for f in result.findings),
+                  findings_at)
 
 
 # json.dumps(record, ensure_ascii=False) without the check for reference cycles (a record has
@@ -138,6 +140,23 @@ def encode_line(record: dict[str, Any]) -> bytes:
     return (_LINE_ENCODER.encode(record) + "\n").encode("utf-8")
 
 
+_FINDINGS = "findings"
+_FINDINGS_TAIL = b"}\n"  # what follows the array when "findings" is the record's last field
+
+
+def encode_split_line(record: dict[str, Any]) -> tuple[bytes, int]:
+    """``encode_line(record)`` and the byte offset where its ``"findings"`` array starts, when
+    that is the record's last field (else -1). The line is encoded as the fields before the array,
+    then the array: the same bytes as one encoding, and the batch's findings can later be merged
+    into the array alone (``line_with_findings``) without decoding and encoding the whole line."""
+    if len(record) < 2 or next(reversed(record)) != _FINDINGS:
+        return encode_line(record), -1
+    fields = dict(record)
+    findings = fields.pop(_FINDINGS)
+    head = (_LINE_ENCODER.encode(fields)[:-1] + f', "{_FINDINGS}": ').encode("utf-8")
+    return head + _LINE_ENCODER.encode(findings).encode("utf-8") + _FINDINGS_TAIL, len(head)
+
+
 def stream_lines(paths: Iterable[Path], record: Record, *, debug: bool = False,
                  jobs: int | None = None) -> Iterator[Parsed | Failure]:
     """``stream`` for a command that prints ``record(report)`` as JSON Lines: each file's line
@@ -147,13 +166,21 @@ def stream_lines(paths: Iterable[Path], record: Record, *, debug: bool = False,
     yield from _in_order(partial(_parse_line, debug=debug, record=record, batch=len(files) > 1), files, jobs)
 
 
-def line_with_findings(line: bytes, findings: list[Finding]) -> bytes:
+def line_with_findings(line: bytes, findings: list[Finding], findings_at: int = -1) -> bytes:
     """A file's line with the batch rules' findings added to its ``findings``, in the order
-    ``batch_findings`` gives a report's findings (by line, then rule)."""
-    record = json.loads(line)
-    merged = [*record["findings"], *(f.contract() for f in findings)]
-    record["findings"] = sorted(merged, key=lambda f: (f["line"] or 0, f["rule"]))
-    return encode_line(record)
+    ``batch_findings`` gives a report's findings (by line, then rule). With ``findings_at`` (from
+    ``encode_split_line``) only the findings array is decoded and encoded again (a few hundred
+    bytes of a ~20 kB line: ~1 ms a line saved), else the whole line."""
+    if findings_at < 0:
+        record = json.loads(line)
+        record[_FINDINGS] = _merged_findings(record[_FINDINGS], findings)
+        return encode_line(record)
+    merged = _merged_findings(json.loads(line[findings_at:-len(_FINDINGS_TAIL)]), findings)
+    return line[:findings_at] + _LINE_ENCODER.encode(merged).encode("utf-8") + _FINDINGS_TAIL
+
+
+def _merged_findings(contracts: list[dict[str, Any]], findings: list[Finding]) -> list[dict[str, Any]]:
+    return sorted([*contracts, *(f.contract() for f in findings)], key=lambda f: (f["line"] or 0, f["rule"]))
 
 
 def batch_findings(reports: list[Report]) -> list[tuple[Report, list[Finding]]]:

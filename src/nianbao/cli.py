@@ -489,11 +489,13 @@ def _print_json_batch(paths: list[Path], record: Record, *, streamed: bool) -> _
     """``_run_batch`` for --format json, the output byte for byte the same: each file's line is
     made by the process that parsed it, and only a slim copy of each report (what the rules
     across reports read) is kept for the batch rules. Without ``streamed`` the lines wait (past
-    64 MB in a temporary file, not in memory), and the lines of reports that gain findings are re-made."""
+    64 MB in a temporary file, not in memory), and the findings arrays of the lines of reports that gain
+    findings are re-made."""
     from nianbao.batch import Parsed, encode_line, line_with_findings, stream_lines
 
     out = _binary_stdout()
     slims: list[Report] = []
+    findings_at: list[int] = []  # where each held line's findings array starts (Parsed.findings_at)
     printed = _Printed(0, [])
     with _HeldLines() as held:
         for result in stream_lines(paths, record, debug=_debug()):
@@ -505,6 +507,7 @@ def _print_json_batch(paths: list[Path], record: Record, *, streamed: bool) -> _
                     out.flush()
                 else:
                     held.add(result.line)
+                    findings_at.append(result.findings_at)
             else:
                 printed.failures.append(result)
                 _say_failure(result)
@@ -517,8 +520,8 @@ def _print_json_batch(paths: list[Path], record: Record, *, streamed: bool) -> _
                                        "batch_findings": [f.contract() for f in findings]}))
         else:
             added = {id(report): findings for report, findings in gained}
-            for report, line in zip(slims, held, strict=True):
-                out.write(line_with_findings(line, added[id(report)]) if id(report) in added else line)
+            for report, at, line in zip(slims, findings_at, held, strict=True):
+                out.write(line_with_findings(line, added[id(report)], at) if id(report) in added else line)
     out.flush()
     return printed
 
