@@ -361,6 +361,25 @@ def test_one_transaction_stores_what_one_report_at_a_time_stores(tmp_path: Path,
     assert (first[3], first[4], second[3], second[4]) == (1, False, 2, True)  # two versions, the later current
 
 
+def test_the_rules_compare_the_slim_copies_a_worker_sends_as_the_stored_documents(
+        tmp_path: Path, sample_records: list[object]) -> None:
+    """The writer compares a record's slim copy (check.across.slim_report, made by the worker)
+    instead of decoding its stored document: the same store either way."""
+    from dataclasses import replace
+
+    from nianbao.store.record import Parsed
+
+    records = [r for r in sample_records if isinstance(r, Parsed)]
+    assert all(r.slim is not None for r in records)
+    slim, decoded = (open_store(str(tmp_path / f"{n}.db")) for n in ("slim", "decoded"))
+    for start in range(0, len(records), 16):
+        slim.write(records[start:start + 16])
+        decoded.write([replace(r, slim=None) for r in records[start:start + 16]])
+    want = _store_content(decoded)
+    assert {row[1] for row in want[1]} >= {"corpus.two_reports", "continuity.carry_over"}
+    assert _store_content(slim) == want
+
+
 def test_store_rules_find_what_the_batch_rules_find(tmp_path: Path, sample_records: list[object]) -> None:
     """Findings across reports in the store (made report by report, through the index) are the
     findings the batch rules make over the same files in memory."""

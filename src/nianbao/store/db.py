@@ -85,7 +85,7 @@ class StoreWriter:
 
         self.conn = store.engine.connect()
         self.index = ProseIndex() if self.conn.dialect.name == "sqlite" else None
-        # Documents decoded for the store rules, kept across transactions while the index
+        # Reports decoded (slim) for the store rules, kept across transactions while the index
         # vouches that no one else wrote (emptied whenever it reads the store again).
         self.decoded: dict[int, Report] = {}
 

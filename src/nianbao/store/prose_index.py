@@ -3,10 +3,11 @@
 The generated (and real) reports' prose shares phrasings, so a new report shares MinHash bands
 with a number of stored reports that grows with the store (a few hundred of three years at
 100,000). Looked up in the band index and read row by row, they made the writer's time per
-report grow with the store. An ingest run's writer loads the band index and the reports'
-signatures once (a one-off read; ~80 MB at 100,000 reports), adds what each transaction
-writes, and finds a report's close candidates without SQL: the same reports, in the same
-order, as ``rules._candidates`` and ``rules._estimates`` find in the tables
+report grow with the store. An ingest run's writer loads the band index, the reports'
+signatures and their shingle hashes once (a one-off read; ~230 MB at 100,000 reports), adds
+what each transaction writes, and finds a report's close candidates and compares them without
+SQL: the same reports, in the same order, as ``rules._candidates`` and ``rules._estimates``
+find in the tables, and the shingle hashes ``rules._far_below`` would read
 (tests/test_store_index.py holds the two equal).
 
 The index mirrors the tables only while its connection is the store's one writer. SQLite's
@@ -58,6 +59,9 @@ class ProseIndex:
         self.bands: dict[int, tuple[Any, Any, Any]] = {}  # band → (hashes, years, report ids), by hash
         self.recent: dict[tuple[int, int], list[tuple[int, int]]] = {}  # (band, hash) → [(report id, year)]
         self.recent_count = 0
+        # Each report's shingle hashes (prose_shingles; ~1.5 KB a report): a report's close
+        # candidates, dozens in a large store, are compared on them without a query.
+        self.shingles: dict[int, bytes] = {}
 
     # -- keeping in step with the store ---------------------------------------------------------
     def sync(self, conn: sa.Connection, written: Written) -> bool:
@@ -97,6 +101,9 @@ class ProseIndex:
             rows_of_band = entries[entries[:, 0] == band]
             self.bands[band] = (rows_of_band[:, 1].copy(), rows_of_band[:, 2].astype(np.int32),
                                 rows_of_band[:, 3].astype(np.int32))
+        cursor = conn.exec_driver_sql("SELECT report_id, hashes FROM prose_shingles")
+        while rows := cursor.fetchmany(FETCH):
+            self.shingles.update((report_id, bytes(hashes)) for report_id, hashes in rows)
         self.loaded = True
 
     def add(self, written: Written) -> None:
@@ -109,6 +116,8 @@ class ProseIndex:
             self._place(report_id, found.agency_id if found else None, record.year,
                         found.current if found else True, record.signature)
             self._add_bands(report_id, record)
+            if record.shingles:
+                self.shingles[report_id] = record.shingles
         for p in placed.values():
             self.current[p.id] = p.current
         if self.recent_count >= MERGE_AT:
@@ -164,6 +173,12 @@ class ProseIndex:
         self.recent, self.recent_count = {}, 0
 
     # -- candidates --------------------------------------------------------------------------------
+    def shingles_of(self, report_ids: Iterable[int]) -> list[tuple[int, bytes]]:
+        """The shingle hashes of those of the reports that have them, in the order given (as
+        ``rules._far_below`` reads them from prose_shingles)."""
+        held = self.shingles
+        return [(i, held[i]) for i in report_ids if i in held]
+
     def holds(self, signature: bytes | None) -> bool:
         """Whether a report with this signature can be answered here (else: the SQL path)."""
         return self.loaded and not self.odd and _digest(signature) is not None

@@ -20,6 +20,7 @@ from nianbao.check.across import (
     copied_across_finding,
     cross_similarity,
     estimated_similarity,
+    slim_report,
     two_reports_finding,
 )
 from nianbao.check.registry import RULES, merge_repeats
@@ -33,6 +34,10 @@ if TYPE_CHECKING:
     from nianbao.store.writer import Placed, Written
 
 R, F = schema.reports, schema.findings
+
+# Reports kept decoded (slim, a few KB each) for the rules: an ingest run keeps them across
+# transactions, and last year's report of an agency was mostly written a moment ago.
+LOADED_AT_MOST = 4096
 
 
 @cache
@@ -62,13 +67,21 @@ class StoreRules:
             self.placed = {p.id: p for rows in written.agencies.values() for p in rows}
 
     def load(self, report_id: int) -> Report:
-        if report_id not in self.loaded:
-            if len(self.loaded) > 512:
+        """The report as the rules read it: its slim copy (check.across.slim_report), from the
+        record just written, else decoded from the store (whole, then slimmed: smaller to keep)."""
+        found = self.loaded.get(report_id)
+        if found is None:
+            if len(self.loaded) >= LOADED_AT_MOST:
                 self.loaded.clear()
-            blob = self.conn.exec_driver_sql(driver_sql(self.conn, "SELECT document FROM reports WHERE id = ?"),
-                                             (report_id,)).scalar_one()
-            self.loaded[report_id] = decode_report(blob)
-        return self.loaded[report_id]
+            record = self.written.records.get(report_id) if self.written is not None else None
+            if record is not None and record.slim is not None:
+                found = record.slim
+            else:
+                blob = self.conn.exec_driver_sql(driver_sql(self.conn, "SELECT document FROM reports WHERE id = ?"),
+                                                 (report_id,)).scalar_one()
+                found = slim_report(decode_report(blob))
+            self.loaded[report_id] = found
+        return found
 
     def run_all(self, report_ids: list[int]) -> None:
         """Earlier years first: a later year of the same batch then meets its previous year once."""
@@ -215,7 +228,7 @@ def _copied_across(conn: sa.Connection, report_id: int, agency_id: int, year: in
                  if estimate >= ESTIMATE_FLOOR]
     # Of those (a few in 10,000 reports, more as the store grows), the shingle hashes drop the
     # ones clearly below the threshold, so only near or true copies are decoded and compared.
-    far = _far_below(conn, report_id, record.shingles if record is not None else None, close)
+    far = _far_below(conn, report_id, record.shingles if record is not None else None, close, index)
     for other_id in close:
         if other_id in far:
             continue
@@ -274,9 +287,11 @@ def _sharer_rows() -> sa.Select[int, bytes | None, bool, int | None]:
 HASHED_MARGIN = 0.05
 
 
-def _far_below(conn: sa.Connection, report_id: int, mine: bytes | None, others: list[int]) -> set[int]:
+def _far_below(conn: sa.Connection, report_id: int, mine: bytes | None, others: list[int],
+               index: ProseIndex | None = None) -> set[int]:
     """Candidates whose shingle-hash similarity is below COPIED_ACROSS − HASHED_MARGIN (a report
-    stored before migration 5 has no hashes: never dropped here)."""
+    stored before migration 5 has no hashes: never dropped here). An ingest run's index holds
+    the hashes in memory; else they are read from the store."""
     if not others:
         return set()
     import numpy as np
@@ -286,17 +301,20 @@ def _far_below(conn: sa.Connection, report_id: int, mine: bytes | None, others: 
         mine = conn.execute(sa.select(shingles.c.hashes).where(shingles.c.report_id == report_id)).scalar()
         if mine is None:
             return set()
+    held = index.shingles_of(others) if index is not None and index.loaded else None
+    if held is None:
+        held = []
+        for start in range(0, len(others), 500):
+            part = others[start:start + 500]
+            sql = f"SELECT report_id, hashes FROM prose_shingles WHERE report_id IN ({', '.join('?' * len(part))})"
+            held += [(row[0], row[1]) for row in conn.exec_driver_sql(driver_sql(conn, sql), tuple(part))]
     own = np.frombuffer(mine, dtype="<u4")
+    theirs = [np.frombuffer(hashes, dtype="<u4") for _, hashes in held]
     far = set()
-    for start in range(0, len(others), 500):
-        part = others[start:start + 500]
-        sql = f"SELECT report_id, hashes FROM prose_shingles WHERE report_id IN ({', '.join('?' * len(part))})"
-        for row in conn.exec_driver_sql(driver_sql(conn, sql), tuple(part)):
-            other_id, theirs = row[0], np.frombuffer(row[1], dtype="<u4")
-            shared = shared_count(own, theirs)
-            union = own.size + theirs.size - shared
-            if union and shared / union < COPIED_ACROSS - HASHED_MARGIN:
-                far.add(other_id)
+    for (other_id, _), their, shared in zip(held, theirs, shared_counts(own, theirs), strict=True):
+        union = own.size + their.size - shared
+        if union and shared / union < COPIED_ACROSS - HASHED_MARGIN:
+            far.add(other_id)
     return far
 
 
@@ -311,6 +329,22 @@ def shared_count(a: Any, b: Any) -> int:
         return 0
     at = np.searchsorted(b, a)
     return int(np.count_nonzero(b[np.minimum(at, b.size - 1)] == a))
+
+
+def shared_counts(own: Any, others: list[Any]) -> list[int]:
+    """``shared_count(own, other)`` for each of the others, in one array pass: a report has
+    dozens of close candidates in a large store, and a numpy call per pair cost more than the
+    comparison itself."""
+    import numpy as np
+
+    if not others or not own.size:
+        return [0] * len(others)
+    flat = np.concatenate(others)
+    at = np.searchsorted(own, flat)
+    found = np.concatenate(([0], np.cumsum(own[np.minimum(at, own.size - 1)] == flat)))  # hits before each place
+    sizes = np.array([other.size for other in others])
+    ends = np.cumsum(sizes)
+    return [int(n) for n in found[ends] - found[ends - sizes]]
 
 
 def _estimates(digest: bytes, others: list[bytes | None]) -> list[float]:
