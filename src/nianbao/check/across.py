@@ -39,12 +39,12 @@ def _pair_findings(reports: list[Report]) -> Iterator[tuple[Report, list[Finding
     for report in reports:
         if report.meta.agency and report.meta.year:
             by_agency_year.setdefault((squeeze(report.meta.agency), report.meta.year), report)
+    checks = [rule.pair_check for rule in RULES.values() if rule.pair_check]  # 4 of ~50 rules: picked once
     for (agency, year), report in by_agency_year.items():
         previous = by_agency_year.get((agency, year - 1))
         if previous is None:
             continue
-        findings = [f for rule in RULES.values() if rule.pair_check
-                    for f in rule.pair_check(report, previous)]
+        findings = [f for check in checks for f in check(report, previous)]
         if findings:
             yield report, findings
 
@@ -396,37 +396,77 @@ def copied_across_agencies(reports: list[Report]) -> Iterator[tuple[Report, Find
     texts = [(r, s) for r in reports if (s := _batch_signature(r)) is not None]
     if len(texts) < 2:
         return
-    buckets: dict[tuple[int, int], list[int]] = {}
-    for index, (_, signature) in enumerate(texts):
-        for band in signature.bands:
-            buckets.setdefault(band, []).append(index)
-    shared_bands = {band: np.array(members) for band, members in buckets.items() if len(members) > 1}
-    digests = np.frombuffer(b"".join(s.digest for _, s in texts), dtype="<u8").reshape(len(texts), -1)
+    # Every test below is symmetric (the similarity too), so each pair sharing a band is tested
+    # once, and all pairs at a time (a loop over the reports cost ~15 numpy calls a report).
+    first, second = _band_pairs([s.bands for _, s in texts])
     years = np.array([r.meta.year or 0 for r, _ in texts])
     names: dict[str, int] = {}
     agencies = np.array([names.setdefault(squeeze(r.meta.agency or ""), len(names)) for r, _ in texts])
     codes = [_codes(r, _WHOLE) for r, _ in texts]  # attached by the workers, or made here
     sizes = np.array([c.size for c in codes])
+    # |A ∩ B| / |A ∪ B| ≤ min(|A|, |B|) / max(|A|, |B|): sizes too far apart cannot reach the threshold
+    # (exact; the slack only keeps a pair at the boundary)
+    kept = ((agencies[first] != agencies[second]) & (np.abs(years[second] - years[first]) <= 1)
+            & (np.minimum(sizes[first], sizes[second])
+               >= COPIED_ACROSS * np.maximum(sizes[first], sizes[second]) - 1e-6))
+    first, second = first[kept], second[kept]
+    # the store's cheap filter: a pair estimated far below the threshold is not compared exactly
+    digests = np.frombuffer(b"".join(s.digest for _, s in texts), dtype="<u8").reshape(len(texts), -1)
+    first, second = _pairs_where(
+        lambda a, b: (digests[a] == digests[b]).sum(axis=1) / digests.shape[1] >= ESTIMATE_FLOOR, first, second)
     counts = _bucket_counts(codes, sizes)
+    first, second = _pairs_where(lambda a, b: _may_be_copies(counts, sizes, a, b), first, second)
+    # A report's finding names its first copy in batch order, as the exhaustive comparison: the
+    # pairs come sorted, so a report's pairs with earlier reports are met first, in order.
+    first_copy: dict[int, tuple[int, float]] = {}
+    for index, other_index in zip(first.tolist(), second.tolist(), strict=True):
+        score = _code_similarity(codes[index], codes[other_index])
+        if score >= COPIED_ACROSS:
+            first_copy.setdefault(index, (other_index, score))
+            first_copy.setdefault(other_index, (index, score))
+    for index, (other_index, score) in sorted(first_copy.items()):
+        yield texts[index][0], copied_across_finding(texts[index][0], texts[other_index][0], score)
 
-    for index, (report, signature) in enumerate(texts):
-        sharing = [shared_bands[band] for band in signature.bands if band in shared_bands]
-        if not sharing:
-            continue
-        others = _sorted_unique(np.concatenate(sharing))  # batch order, as the exhaustive comparison
-        # |A ∩ B| / |A ∪ B| ≤ min(|A|, |B|) / max(|A|, |B|): sizes too far apart cannot reach the threshold
-        # (exact; the slack only keeps a pair at the boundary)
-        others = others[(agencies[others] != agencies[index]) & (np.abs(years[others] - years[index]) <= 1)
-                        & (np.minimum(sizes[others], sizes[index])
-                           >= COPIED_ACROSS * np.maximum(sizes[others], sizes[index]) - 1e-6)]
-        # the store's cheap filter: a pair estimated far below the threshold is not compared exactly
-        estimates = (digests[others] == digests[index]).sum(axis=1) / digests.shape[1]
-        others = others[estimates >= ESTIMATE_FLOOR]
-        for other_index in others[_may_be_copies(counts, sizes, index, others)].tolist():
-            score = _code_similarity(codes[index], codes[other_index])
-            if score >= COPIED_ACROSS:
-                yield report, copied_across_finding(report, texts[other_index][0], score)
-                break
+
+def _band_pairs(bands: list[list[tuple[int, int]]]) -> tuple[Any, Any]:
+    """Each pair of texts that share a band (equal band and hash), once: two index arrays
+    (first < second), sorted by first, then second. Done with sorts and repeats over all the
+    bands at once instead of a dictionary of buckets."""
+    import numpy as np
+
+    band = np.array([b for text in bands for b, _ in text], dtype=np.int64)
+    hashed = np.array([h for text in bands for _, h in text], dtype=np.int64)  # 62-bit hashes fit
+    owner = np.repeat(np.arange(len(bands), dtype=np.int64), [len(text) for text in bands])
+    order = np.lexsort((owner, hashed, band))  # by band and hash, each bucket's texts in batch order
+    band, hashed, owner = band[order], hashed[order], owner[order]
+    entries = owner.size
+    starts = np.ones(entries, dtype=bool)
+    np.not_equal(band[1:], band[:-1], out=starts[1:])
+    starts[1:] |= hashed[1:] != hashed[:-1]
+    bucket_ends = np.append(np.flatnonzero(starts)[1:], entries)
+    later = bucket_ends[np.cumsum(starts) - 1] - np.arange(entries) - 1  # entries after each in its bucket
+    total = int(later.sum())
+    if not total:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    # the i-th pair of an entry at position p pairs it with the entry at p + 1 + i
+    step = np.arange(total) - np.repeat(np.cumsum(later) - later, later)
+    partner = np.repeat(np.arange(entries) + 1, later) + step
+    pairs = _sorted_unique(np.repeat(owner, later) * len(bands) + owner[partner])  # a pair may share several bands
+    return pairs // len(bands), pairs % len(bands)
+
+
+PAIR_CHUNK = 16_384  # pairs tested at once: their digest or bucket rows (~1 kB a pair) stay within ~16 MB
+
+
+def _pairs_where(test: Callable[[Any, Any], Any], first: Any, second: Any) -> tuple[Any, Any]:
+    """The pairs (``first[i]``, ``second[i]``) that pass ``test`` (a mask of a chunk of pairs), in order."""
+    import numpy as np
+
+    if not first.size:
+        return first, second
+    kept = np.concatenate([test(first[at:at + PAIR_CHUNK], second[at:at + PAIR_CHUNK])
+                           for at in range(0, first.size, PAIR_CHUNK)])
+    return first[kept], second[kept]
 
 
 SHINGLE_BUCKETS = 512  # of _bucket_counts: enough that two texts rarely share a bucket by chance
@@ -447,10 +487,11 @@ def _bucket_counts(codes: list[Any], sizes: Any) -> Any:
     return np.minimum(counts, 0xFFFF).astype(np.uint16).reshape(len(codes), SHINGLE_BUCKETS)
 
 
-def _may_be_copies(counts: Any, sizes: Any, index: int, others: Any) -> Any:
-    """Which of ``others`` may reach COPIED_ACROSS with text ``index``, by the exact upper bound on
-    their shared shingles of ``_bucket_counts``: the estimate lets through pairs of stock prose
-    (~5 per report, 40 µs each to compare), the bound rules out nearly all of them in one pass.
+def _may_be_copies(counts: Any, sizes: Any, index: Any, others: Any) -> Any:
+    """Which of ``others`` may reach COPIED_ACROSS with text ``index`` (one text, or one for each of
+    ``others``), by the exact upper bound on their shared shingles of ``_bucket_counts``: the
+    estimate lets through pairs of stock prose (~5 per report, 40 µs each to compare), the bound
+    rules out nearly all of them in one pass.
     A count is clipped only for a text of more than 65,535 shingles, and the smaller text's
     counts bound the pair alone, so the bound holds unless both are that large (always kept)."""
     import numpy as np
