@@ -361,6 +361,42 @@ def test_one_transaction_stores_what_one_report_at_a_time_stores(tmp_path: Path,
     assert (first[3], first[4], second[3], second[4]) == (1, False, 2, True)  # two versions, the later current
 
 
+def test_a_replaced_version_ends_with_the_same_findings_however_the_reports_are_grouped(
+        tmp_path: Path, sample_records: list[object]) -> None:
+    """Ingest workers finish in any order, so which reports share a transaction varies. A report
+    replaced by a newer version keeps only corpus.two_reports of the findings from other reports,
+    whether the newer one came in the same transaction or a later one."""
+    from nianbao.store.record import Parsed, file_hash, parse_to_record
+
+    records = [r for r in sample_records if isinstance(r, Parsed) and "second-version" not in r.path]
+    probe = open_store(str(tmp_path / "probe.db"))
+    probe.write(records)
+    R, F = schema.reports, schema.findings
+    with probe.engine.connect() as conn:
+        paired = conn.execute(sa.select(R.c.path).join(F, F.c.report_id == R.c.id)
+                              .where(F.c.rule.like("continuity.%"))).scalars().first()
+    assert paired is not None  # a report with findings against last year's
+    newer_file = tmp_path / "newer.txt"
+    newer_file.write_bytes(Path(paired).read_bytes() + b"\n\n")
+    newer = parse_to_record(str(newer_file), file_hash(newer_file), 10_000)
+    together, apart, single = (open_store(str(tmp_path / f"{n}.db")) for n in ("together", "apart", "single"))
+    together.write([*records, newer])
+    apart.write(records)
+    apart.write([newer])
+    for record in [*records, newer]:
+        single.write([record])
+    want = _store_content(together)
+    assert _store_content(apart) == want
+    assert _store_content(single) == want
+    with apart.engine.connect() as conn:
+        older = conn.execute(sa.select(R.c.id, R.c.current, R.c.warnings).where(R.c.path == paired)).one()
+        kept = conn.execute(sa.select(F.c.rule).where(F.c.report_id == older.id, F.c.other_report_id.is_not(None))
+                            ).scalars().all()
+        counted = conn.execute(sa.select(sa.func.count()).where(F.c.report_id == older.id,
+                                                                F.c.severity == "warning")).scalar_one()
+    assert not older.current and kept == ["corpus.two_reports"] and older.warnings == counted
+
+
 def test_the_rules_compare_the_slim_copies_a_worker_sends_as_the_stored_documents(
         tmp_path: Path, sample_records: list[object]) -> None:
     """The writer compares a record's slim copy (check.across.slim_report, made by the worker)

@@ -197,13 +197,22 @@ def resolve_merged(conn: sa.Connection, agency_id: int) -> int:
 
 
 def renumber(conn: sa.Connection, agency_id: int, year: int | None) -> None:
-    """Versions of one agency's reports for a year in the order given; the last is current."""
+    """Versions of one agency's reports for a year in the order given; the last is current (a
+    report no longer current loses its findings from other reports, as in ingest)."""
+    from nianbao.store.rules import recount_findings
+    from nianbao.store.writer import clear_demoted
+
     reports = schema.reports
-    ids = conn.execute(sa.select(reports.c.id).where(reports.c.agency_id == agency_id, reports.c.year == year)
-                       .order_by(reports.c.sequence, reports.c.id)).scalars().all()
-    for version, report_id in enumerate(ids, start=1):
+    rows = conn.execute(sa.select(reports.c.id, reports.c.current)
+                        .where(reports.c.agency_id == agency_id, reports.c.year == year)
+                        .order_by(reports.c.sequence, reports.c.id)).all()
+    for version, (report_id, _) in enumerate(rows, start=1):
         conn.execute(reports.update().where(reports.c.id == report_id).values(version=version,
-                                                                               current=report_id == ids[-1]))
+                                                                               current=report_id == rows[-1][0]))
+    demoted = {report_id for report_id, current in rows[:-1] if current}
+    if demoted:
+        clear_demoted(conn, demoted)
+        recount_findings(conn, demoted)
 
 
 def rewrite_report(conn: sa.Connection, report_id: int, record: Parsed, agency_id: int | None, errors: int,

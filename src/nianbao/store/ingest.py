@@ -19,9 +19,13 @@ from nianbao.store.db import Store, StoreWriter
 from nianbao.store.record import Failed, Record, file_hash, parse_to_record
 from nianbao.store.sum_index import create_sum_index, drop_sum_index
 
-COMMIT_EVERY = 64  # records per transaction at most
-COMMIT_SECONDS = 1.0  # and at least this often while results come in
-IN_FLIGHT = 4 * COMMIT_EVERY  # parsed or being parsed, not yet written (memory: a few MB)
+# Records per transaction: the first ones small, so the first reports are soon in the store (and
+# a kill early on loses little), then doubling up to COMMIT_EVERY; each transaction costs the
+# writer a commit and a few look-ups (256 instead of 64: ~0.6 ms less a report in a large store).
+FIRST_COMMIT = 32
+COMMIT_EVERY = 256
+COMMIT_SECONDS = 2.0  # and at least this often while results come in
+IN_FLIGHT = 4 * COMMIT_EVERY  # parsed or being parsed, not yet written (memory: ~20 MB)
 
 
 @dataclass
@@ -86,10 +90,11 @@ class _Writer:
         self.sink = StoreWriter(store)
         self.buffer: list[Record] = []
         self.last = time.monotonic()
+        self.limit = FIRST_COMMIT
 
     def add(self, record: Record) -> None:
         self.buffer.append(record)
-        if len(self.buffer) >= COMMIT_EVERY or time.monotonic() - self.last >= COMMIT_SECONDS:
+        if len(self.buffer) >= self.limit or time.monotonic() - self.last >= COMMIT_SECONDS:
             self.flush()
 
     def flush(self) -> None:
@@ -102,6 +107,7 @@ class _Writer:
                     self.summary.stored += 1
             self.progress(len(self.buffer))
             self.buffer = []
+            self.limit = min(COMMIT_EVERY, 2 * self.limit)
         self.last = time.monotonic()
 
     def close(self) -> None:

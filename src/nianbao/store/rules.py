@@ -65,6 +65,7 @@ class StoreRules:
         self.index = index  # an ingest run's copied-prose candidates in memory (SQLite), else None
         if written is not None:
             self.placed = {p.id: p for rows in written.agencies.values() for p in rows}
+            self.touched |= written.demoted  # their findings from other reports were cleared: recount
 
     def load(self, report_id: int) -> Report:
         """The report as the rules read it: its slim copy (check.across.slim_report), from the
@@ -119,7 +120,7 @@ class StoreRules:
 
     def recount(self) -> None:
         if self.touched:
-            _recount(self.conn, self.touched)
+            recount_findings(self.conn, self.touched)
             self.touched = set()
 
 
@@ -368,7 +369,9 @@ def _estimates(digest: bytes, others: list[bytes | None]) -> list[float]:
     return found
 
 
-def _recount(conn: sa.Connection, report_ids: set[int]) -> None:
+def recount_findings(conn: sa.Connection, report_ids: set[int]) -> None:
+    """The reports' error and warning counts, from their findings."""
+
     def count(severity: str) -> sa.ScalarSelect[int]:
         return (sa.select(sa.func.count()).select_from(F)
                 .where(F.c.report_id == R.c.id, F.c.severity == severity).scalar_subquery())

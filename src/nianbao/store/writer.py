@@ -54,6 +54,7 @@ class Written:
     ids: list[int]
     records: dict[int, Parsed]
     agencies: dict[int, list[Placed]]
+    demoted: set[int]  # reports that were current and no longer are (their store findings cleared)
 
 
 def now() -> str:
@@ -139,8 +140,27 @@ def write_batch(conn: sa.Connection, records: Iterable[Record]) -> Written:
     insert_many(conn, schema.prose_shingles, ("report_id", "hashes"), [
         (report_id, record.shingles) for report_id, record in stored.items() if record.shingles])
     placed = _placed(conn, {a for a, _ in renumber} | {a for a in agencies.values() if a is not None})
-    _renumber(conn, placed, renumber)
-    return Written(ids, stored, placed)
+    demoted = _renumber(conn, placed, renumber)
+    clear_demoted(conn, demoted)
+    return Written(ids, stored, placed, demoted)
+
+
+# An older version is compared with nothing but its year's other reports (corpus.two_reports):
+# a report given after a newer one never is, and one that a newer report replaces loses the
+# findings it had from other reports, so the store is the same however the reports were
+# grouped into transactions (ingest workers finish in any order).
+KEPT_BY_OLDER_VERSIONS = ("corpus.two_reports",)
+
+
+def clear_demoted(conn: sa.Connection, report_ids: Iterable[int]) -> None:
+    """Drop the findings from other reports of reports that are no longer current (the caller
+    recounts their errors and warnings)."""
+    ids = sorted(report_ids)
+    kept = ", ".join("?" * len(KEPT_BY_OLDER_VERSIONS))
+    for part in chunks(ids):
+        conn.exec_driver_sql(driver_sql(conn, f"DELETE FROM findings WHERE report_id IN ({', '.join('?' * len(part))}) "
+                                              f"AND other_report_id IS NOT NULL AND rule NOT IN ({kept})"),
+                             (*part, *KEPT_BY_OLDER_VERSIONS))
 
 
 def _agencies(conn: sa.Connection, parsed: list[Parsed], agency_for: Any) -> dict[str, int | None]:
@@ -184,15 +204,19 @@ def _placed(conn: sa.Connection, agency_ids: set[int]) -> dict[int, list[Placed]
     return placed
 
 
-def _renumber(conn: sa.Connection, placed: dict[int, list[Placed]], groups: set[tuple[int, int]]) -> None:
+def _renumber(conn: sa.Connection, placed: dict[int, list[Placed]], groups: set[tuple[int, int]]) -> set[int]:
     """Versions of each (agency, year) the batch added to, in the order given; the last is current.
-    Only rows whose version or flag changes are updated."""
+    Only rows whose version or flag changes are updated. Returns the reports no longer current."""
+    demoted = set()
     for agency_id, year in sorted(groups):
         rows = sorted((p for p in placed.get(agency_id, []) if p.year == year), key=lambda p: (p.sequence, p.id))
         for version, row in enumerate(rows, start=1):
             current = row is rows[-1]
             if row.version != version or row.current != current:
                 conn.execute(R.update().where(R.c.id == row.id).values(version=version, current=current))
+            if row.current and not current:
+                demoted.add(row.id)
         fresh = [Placed(p.id, p.agency_id, p.year, p.sequence, version, p is rows[-1])
                  for version, p in enumerate(rows, start=1)]
         placed[agency_id] = [p for p in placed[agency_id] if p.year != year] + fresh
+    return demoted
