@@ -142,3 +142,14 @@ def test_copies_found_all_pairs_at_once_are_those_found_report_by_report(tmp_pat
         expected = [(r.source.path, f.contract()) for r, f in _per_report_search(batch)]
         assert len(expected) >= 10
         assert [(r.source.path, f.contract()) for r, f in copied_across_agencies(batch)] == expected
+
+
+def test_fewer_collections_while_a_batch_piles_up_then_the_defaults_again() -> None:
+    import gc
+
+    from nianbao.batch import fewer_collections
+
+    before = gc.get_threshold()
+    with fewer_collections():
+        assert gc.get_threshold() == (10_000, *before[1:])
+    assert gc.get_threshold() == before

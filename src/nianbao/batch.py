@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -24,8 +25,8 @@ from typing import Any, TypeVar
 from nianbao.guard import Failure, parse_guarded
 from nianbao.models import Finding, Report
 
-__all__ = ["REPORT_SUFFIXES", "BatchResult", "Failure", "Parsed", "batch_findings", "expand", "line_with_findings",
-           "parse_batch", "stream", "stream_lines"]
+__all__ = ["REPORT_SUFFIXES", "BatchResult", "Failure", "Parsed", "batch_findings", "expand", "fewer_collections",
+           "line_with_findings", "parse_batch", "stream", "stream_lines"]
 
 # Files taken from a folder (an explicitly named file is always tried, whatever its name).
 REPORT_SUFFIXES = frozenset({".txt", ".text", ".md", ".html", ".htm", ".shtml", ".xhtml", ".pdf", ".docx",
@@ -89,6 +90,22 @@ def tune_worker_gc() -> None:
 
     gc.freeze()
     gc.set_threshold(10_000, 10, 10)
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Young garbage collections every 10,000 allocations instead of 700 in this process while a
+    batch's results pile up (restored after). Each result unpickled makes ~100 objects that live on,
+    and each full collection walks all of them again: with Python's default, collecting took a third
+    of the main process's CPU for 10,000 reports (~0.4 of ~2.2 s, most of it in the serial end)."""
+    import gc
+
+    before = gc.get_threshold()
+    gc.set_threshold(10_000, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _parsed(files: list[Path], debug: bool, jobs: int | None) -> Iterator[Report | Failure]:

@@ -491,13 +491,13 @@ def _print_json_batch(paths: list[Path], record: Record, *, streamed: bool) -> _
     across reports read) is kept for the batch rules. Without ``streamed`` the lines wait (past
     64 MB in a temporary file, not in memory), and the findings arrays of the lines of reports that gain
     findings are re-made."""
-    from nianbao.batch import Parsed, encode_line, line_with_findings, stream_lines
+    from nianbao.batch import Parsed, encode_line, fewer_collections, line_with_findings, stream_lines
 
     out = _binary_stdout()
     slims: list[Report] = []
     findings_at: list[int] = []  # where each held line's findings array starts (Parsed.findings_at)
     printed = _Printed(0, [])
-    with _HeldLines() as held:
+    with _HeldLines() as held, fewer_collections():
         for result in stream_lines(paths, record, debug=_debug()):
             if isinstance(result, Parsed):
                 slims.append(result.report)
