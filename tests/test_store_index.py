@@ -139,3 +139,17 @@ def test_shared_counts_are_each_pairs_shared_count(own: set[int], others: list[s
     mine = np.array(sorted(own | both), dtype="<u4")
     theirs = [np.array(sorted(other | (both if i % 2 else set())), dtype="<u4") for i, other in enumerate(others)]
     assert rules.shared_counts(mine, theirs) == [rules.shared_count(mine, their) for their in theirs]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sets(st.text(alphabet="政府信息公开申请办理结果年度报告ab1", min_size=5, max_size=5), max_size=40),
+                min_size=1, max_size=4))
+def test_shingle_hashes_are_the_sorted_distinct_crc32s(texts: list[set[str]]) -> None:
+    """The memoised hashes (record.shingle_hashes) are each shingle's CRC-32, whatever was seen before."""
+    import zlib
+
+    from nianbao.store.record import shingle_hashes
+
+    for shingles in texts:
+        plain = sorted({zlib.crc32(s.encode("utf-8")) for s in shingles})
+        assert np.frombuffer(shingle_hashes(shingles), dtype="<u4").tolist() == plain
