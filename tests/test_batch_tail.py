@@ -5,20 +5,22 @@ A line is encoded in two parts around its findings array (``encode_split_line``)
 batch's findings are merged into that array alone (``line_with_findings`` with the offset):
 both are compared with encoding the whole record and with decoding and encoding the whole line.
 The batch rule corpus.copied_text tests all pairs of reports sharing a band at once: compared
-with the buckets of a dictionary and the search report by report it replaced.
+with the buckets of a dictionary and the search report by report it replaced. The pair rules run
+as the reports come: compared with pairing them over the whole batch.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nianbao.batch import encode_line, encode_split_line, line_with_findings
-from nianbao.models import Finding, Report
+from nianbao.models import Finding, Meta, Report, SourceInfo
+from nianbao.normalize import squeeze
 
 TEXT = st.text(st.sampled_from(["政", "府", "年", "报", "a", "\"", "\\", "\n", "，", "é", "\u2028", "}", "]", " "]),
                max_size=8)
@@ -80,7 +82,6 @@ def _per_report_search(reports: list[Report]) -> Iterator[tuple[Report, Finding]
     import numpy as np
 
     from nianbao.check import across
-    from nianbao.normalize import squeeze
 
     texts = [(r, s) for r in reports if (s := across._batch_signature(r)) is not None]
     if len(texts) < 2:
@@ -153,3 +154,39 @@ def test_fewer_collections_while_a_batch_piles_up_then_the_defaults_again() -> N
     with fewer_collections():
         assert gc.get_threshold() == (10_000, *before[1:])
     assert gc.get_threshold() == before
+
+
+def _by_agency_and_year(reports: list[Report], check: Callable[[Report, Report], Iterator[Finding]]
+                        ) -> list[tuple[Report, list[Finding]]]:
+    """The plain definition of the pair rules over a batch: each agency's first report of a year
+    with its first of the year before, in the order the agencies' years first came."""
+    first: dict[tuple[str, int], Report] = {}
+    for report in reports:
+        if report.meta.agency and report.meta.year:
+            first.setdefault((squeeze(report.meta.agency), report.meta.year), report)
+    found = []
+    for (agency, year), report in first.items():
+        previous = first.get((agency, year - 1))
+        if previous is not None and (findings := list(check(report, previous))):
+            found.append((report, findings))
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["甲局", "乙 局", "乙局", "", "丙局"]), st.integers(0, 4)), max_size=14))
+def test_pairs_made_as_reports_come_are_the_pairs_of_the_whole_batch(agency_years: list[tuple[str, int]]) -> None:
+    from nianbao.check.across import PairFindings
+
+    def check(report: Report, previous: Report) -> Iterator[Finding]:
+        if (report.meta.year or 0) % 3:  # some pairs find nothing
+            yield Finding(rule="continuity.x", severity="warning",
+                          message=f"{report.source.path} > {previous.source.path}")
+
+    reports = [Report(source=SourceInfo(path=f"{at}.txt", sha256=str(at), format="txt"),
+                      meta=Meta(agency=agency, year=year), values={}, cells=[], sections=[])
+               for at, (agency, year) in enumerate(agency_years)]
+    pairs = PairFindings()
+    pairs._checks = [check]
+    for report in reports:
+        pairs.add(report)
+    assert list(pairs.findings()) == _by_agency_and_year(reports, check)

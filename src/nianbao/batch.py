@@ -20,10 +20,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from nianbao.guard import Failure, parse_guarded
 from nianbao.models import Finding, Report
+
+if TYPE_CHECKING:
+    from nianbao.check.across import PairFindings
 
 __all__ = ["REPORT_SUFFIXES", "BatchResult", "Failure", "Parsed", "batch_findings", "expand", "fewer_collections",
            "line_with_findings", "parse_batch", "stream", "stream_lines"]
@@ -205,13 +208,14 @@ def _merged_findings(contracts: list[dict[str, Any]], findings: list[Finding]) -
     return sorted([*contracts, *(f.contract() for f in findings)], key=lambda f: (f["line"] or 0, f["rule"]))
 
 
-def batch_findings(reports: list[Report]) -> list[tuple[Report, list[Finding]]]:
+def batch_findings(reports: list[Report], *, pairs: PairFindings | None = None) -> list[tuple[Report, list[Finding]]]:
     """The rules across reports (last year's of the same agency, the whole batch): the findings
-    each report gains, added to ``report.findings`` too (sorted by line, then rule)."""
+    each report gains, added to ``report.findings`` too (sorted by line, then rule). ``pairs``:
+    the pair rules' findings, made as the same reports came (check.across.PairFindings)."""
     from nianbao.check.across import cross_report_findings
 
     gained: list[tuple[Report, list[Finding]]] = []
-    for report, findings in cross_report_findings(reports):
+    for report, findings in cross_report_findings(reports, pairs=pairs):
         if findings:
             report.findings = sorted([*report.findings, *findings], key=lambda f: (f.line or 0, f.rule))
             gained.append((report, findings))

@@ -492,15 +492,18 @@ def _print_json_batch(paths: list[Path], record: Record, *, streamed: bool) -> _
     64 MB in a temporary file, not in memory), and the findings arrays of the lines of reports that gain
     findings are re-made."""
     from nianbao.batch import Parsed, encode_line, fewer_collections, line_with_findings, stream_lines
+    from nianbao.check.across import PairFindings
 
     out = _binary_stdout()
     slims: list[Report] = []
+    pairs = PairFindings()  # the pair rules run as the reports come, while the workers parse the rest
     findings_at: list[int] = []  # where each held line's findings array starts (Parsed.findings_at)
     printed = _Printed(0, [])
     with _HeldLines() as held, fewer_collections():
         for result in stream_lines(paths, record, debug=_debug()):
             if isinstance(result, Parsed):
                 slims.append(result.report)
+                pairs.add(result.report)
                 printed.errors |= result.errors
                 if streamed:
                     out.write(result.line)
@@ -512,7 +515,7 @@ def _print_json_batch(paths: list[Path], record: Record, *, streamed: bool) -> _
                 printed.failures.append(result)
                 _say_failure(result)
         printed.reports = len(slims)
-        gained = batch_findings(slims) if len(slims) > 1 else []
+        gained = batch_findings(slims, pairs=pairs) if len(slims) > 1 else []
         printed.errors |= any(f.severity == "error" for _, found in gained for f in found)
         if streamed:
             for report, findings in gained:

@@ -22,10 +22,12 @@ from nianbao.normalize import squeeze
 from nianbao.templates import load_template
 
 
-def cross_report_findings(reports: list[Report]) -> Iterator[tuple[Report, list[Finding]]]:
-    """Findings that need other reports: last year's of the same agency, or the whole batch."""
+def cross_report_findings(reports: list[Report], *,
+                          pairs: PairFindings | None = None) -> Iterator[tuple[Report, list[Finding]]]:
+    """Findings that need other reports: last year's of the same agency, or the whole batch.
+    ``pairs``: the pair rules' findings already made as the same reports came, in the same order."""
     found: dict[int, tuple[Report, list[Finding]]] = {}
-    for report, findings in _pair_findings(reports):
+    for report, findings in (pairs if pairs is not None else _pair_findings(reports)).findings():
         found.setdefault(id(report), (report, []))[1].extend(findings)
     for rule in RULES.values():
         if rule.corpus_check is not None:
@@ -34,19 +36,45 @@ def cross_report_findings(reports: list[Report]) -> Iterator[tuple[Report, list[
     yield from ((report, merge_repeats(findings, report)) for report, findings in found.values())
 
 
-def _pair_findings(reports: list[Report]) -> Iterator[tuple[Report, list[Finding]]]:
-    by_agency_year: dict[tuple[str, int], Report] = {}
-    for report in reports:
-        if report.meta.agency and report.meta.year:
-            by_agency_year.setdefault((squeeze(report.meta.agency), report.meta.year), report)
-    checks = [rule.pair_check for rule in RULES.values() if rule.pair_check]  # 4 of ~50 rules: picked once
-    for (agency, year), report in by_agency_year.items():
-        previous = by_agency_year.get((agency, year - 1))
-        if previous is None:
-            continue
-        findings = [f for check in checks for f in check(report, previous)]
+class PairFindings:
+    """The pair rules' findings of a batch, made as its reports come: each agency's first report
+    of a year is paired with its first of the year before as soon as both are in, so a batch
+    parsed by worker processes runs the pair rules while the rest is being parsed, not after."""
+
+    def __init__(self) -> None:
+        self._first: dict[tuple[str, int], Report] = {}  # (agency, year) → its first report
+        self._found: dict[tuple[str, int], list[Finding]] = {}  # the findings of that report's pair
+        self._checks = [rule.pair_check for rule in RULES.values() if rule.pair_check]  # 4 of ~50: picked once
+
+    def add(self, report: Report) -> None:
+        if not (report.meta.agency and report.meta.year):
+            return
+        agency, year = squeeze(report.meta.agency), report.meta.year
+        if (agency, year) in self._first:
+            return
+        self._first[(agency, year)] = report
+        if (previous := self._first.get((agency, year - 1))) is not None:
+            self._pair((agency, year), report, previous)
+        if (following := self._first.get((agency, year + 1))) is not None:
+            self._pair((agency, year + 1), following, report)
+
+    def _pair(self, key: tuple[str, int], report: Report, previous: Report) -> None:
+        findings = [f for check in self._checks for f in check(report, previous)]
         if findings:
-            yield report, findings
+            self._found[key] = findings
+
+    def findings(self) -> Iterator[tuple[Report, list[Finding]]]:
+        """Each paired report with its findings, in the order its agency and year first came."""
+        for key, report in self._first.items():
+            if key in self._found:
+                yield report, self._found[key]
+
+
+def _pair_findings(reports: list[Report]) -> PairFindings:
+    pairs = PairFindings()
+    for report in reports:
+        pairs.add(report)
+    return pairs
 
 
 def _number(report: Report, key: str) -> Decimal | None:
