@@ -88,6 +88,21 @@ def test_ingest_is_idempotent_and_versions_the_same_agency_year(tmp_path: Path, 
     assert len(two) == 2 and any("b-2023.txt" in m for m in two) and any("c-2023.txt" in m for m in two)
 
 
+def test_ingest_collects_garbage_less_often_while_writing_and_restores_the_thresholds(
+        tmp_path: Path, reports: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from nianbao.store import ingest as ingest_module
+
+    seen = []
+    write = ingest_module._Writer.flush
+    monkeypatch.setattr(ingest_module._Writer, "flush", lambda self: (seen.append(gc.get_threshold()), write(self)))
+    before = gc.get_threshold()
+    assert ingest(_store(tmp_path), sorted(reports.iterdir()), jobs=1).stored == 3
+    assert seen and all(threshold[0] == 10_000 for threshold in seen)
+    assert gc.get_threshold() == before
+
+
 def test_values_keep_null_apart_from_zero(tmp_path: Path, reports: Path) -> None:
     store = _store(tmp_path)
     ingest(store, sorted(reports.iterdir()), jobs=1)
