@@ -190,3 +190,13 @@ def test_pairs_made_as_reports_come_are_the_pairs_of_the_whole_batch(agency_year
     for report in reports:
         pairs.add(report)
     assert list(pairs.findings()) == _by_agency_and_year(reports, check)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from(["《", "》", "县", "青川", "文件", "\n", " "]), max_size=16))
+def test_prose_without_titles_is_the_plain_substitution(text: str) -> None:
+    import re
+
+    from nianbao.check.across import _without_titles
+
+    assert _without_titles(text) == re.sub(r"《[^》]*》", "", text)
