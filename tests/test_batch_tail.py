@@ -200,3 +200,21 @@ def test_prose_without_titles_is_the_plain_substitution(text: str) -> None:
     from nianbao.check.across import _without_titles
 
     assert _without_titles(text) == re.sub(r"《[^》]*》", "", text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from("政府信息公开申请年度报告工作"), max_size=30).map("".join), min_size=1,
+                max_size=9), st.integers(1, 4))
+def test_bucket_counts_made_a_group_at_a_time_are_those_of_one_pass(texts: list[str], group: int) -> None:
+    import numpy as np
+
+    from nianbao.check import across
+
+    codes = [across.shingle_codes(text) for text in texts]
+    sizes = np.array([c.size for c in codes])
+    whole = across._group_bucket_counts(codes, sizes)
+    kept, across.COUNTED_TOGETHER = across.COUNTED_TOGETHER, group
+    try:
+        assert np.array_equal(across._bucket_counts(codes, sizes), whole)
+    finally:
+        across.COUNTED_TOGETHER = kept

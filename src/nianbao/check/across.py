@@ -483,7 +483,7 @@ def _band_pairs(bands: list[list[tuple[int, int]]]) -> tuple[Any, Any]:
     return pairs // len(bands), pairs % len(bands)
 
 
-PAIR_CHUNK = 16_384  # pairs tested at once: their digest or bucket rows (~1 kB a pair) stay within ~16 MB
+PAIR_CHUNK = 4_096  # pairs tested at once: their digest or bucket rows (~1 kB a pair) stay within ~4 MB, in cache
 
 
 def _pairs_where(test: Callable[[Any, Any], Any], first: Any, second: Any) -> tuple[Any, Any]:
@@ -500,10 +500,24 @@ def _pairs_where(test: Callable[[Any, Any], Any], first: Any, second: Any) -> tu
 SHINGLE_BUCKETS = 512  # of _bucket_counts: enough that two texts rarely share a bucket by chance
 
 
+COUNTED_TOGETHER = 256  # texts whose bucket counts are made in one pass: its arrays stay in the CPU's caches
+
+
 def _bucket_counts(codes: list[Any], sizes: Any) -> Any:
     """How many of each text's shingles fall in each of SHINGLE_BUCKETS buckets (a row per text,
     uint16, clipped). Any function of a shingle picks its bucket (here: its code's bits mixed),
-    so equal shingles share one and two texts share at most Σ min(aₖ, bₖ) shingles."""
+    so equal shingles share one and two texts share at most Σ min(aₖ, bₖ) shingles. Made
+    COUNTED_TOGETHER texts at a time: one pass over a batch's texts made a dozen arrays of
+    25–50 MB, each written to fresh memory, several times slower."""
+    import numpy as np
+
+    if not codes:
+        return np.zeros((0, SHINGLE_BUCKETS), dtype=np.uint16)
+    return np.concatenate([_group_bucket_counts(codes[at:at + COUNTED_TOGETHER], sizes[at:at + COUNTED_TOGETHER])
+                           for at in range(0, len(codes), COUNTED_TOGETHER)])
+
+
+def _group_bucket_counts(codes: list[Any], sizes: Any) -> Any:
     import numpy as np
 
     bits = np.concatenate(codes).view(np.uint64)  # real and imaginary parts' bits: equal codes, equal bits
