@@ -56,7 +56,7 @@ def _division(name: str) -> Any:
     """cpca's reading of one name (省, 市, 区, adcode). ``transform`` wraps its matcher's answer
     for each name in a pandas DataFrame, ~1.8 ms a name and, with tens of thousands of agencies
     in a national ingest, ~0.9 ms a report: the matcher's own function (cpca 0.5) is asked
-    directly, ``transform`` only if a cpca release lacks it (tests/test_agencies.py holds the
+    directly, ``transform`` only if a cpca release lacks it (tests/test_store.py holds the
     two equal)."""
     cpca = _cpca()
     one = getattr(cpca, "_get_one_addr", None)
