@@ -125,20 +125,21 @@ def test_a_rolled_back_transaction_leaves_the_index_to_be_read_again(tmp_path: P
 @settings(max_examples=300, deadline=None)
 @given(st.sets(st.integers(0, 2**32 - 1), max_size=60), st.sets(st.integers(0, 2**32 - 1), max_size=60),
        st.sets(st.integers(0, 2**32 - 1), max_size=30))
-def test_shared_count_is_the_intersections_size(a: set[int], b: set[int], both: set[int]) -> None:
+def test_one_pairs_shared_count_is_the_intersections_size(a: set[int], b: set[int], both: set[int]) -> None:
     first, second = (np.array(sorted(x | both), dtype="<u4") for x in (a, b))
-    assert rules.shared_count(first, second) == np.intersect1d(first, second, assume_unique=True).size
+    assert rules.shared_counts(first, [second]) == [np.intersect1d(first, second, assume_unique=True).size]
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.sets(st.integers(0, 2**32 - 1), max_size=60),
        st.lists(st.sets(st.integers(0, 2**32 - 1), max_size=60), max_size=8), st.sets(st.integers(0, 2**32 - 1),
                                                                                       max_size=30))
-def test_shared_counts_are_each_pairs_shared_count(own: set[int], others: list[set[int]], both: set[int]) -> None:
+def test_shared_counts_are_each_pairs_intersection(own: set[int], others: list[set[int]], both: set[int]) -> None:
     """The one-pass count over a report's candidates is the pairwise count (empty sets included)."""
     mine = np.array(sorted(own | both), dtype="<u4")
     theirs = [np.array(sorted(other | (both if i % 2 else set())), dtype="<u4") for i, other in enumerate(others)]
-    assert rules.shared_counts(mine, theirs) == [rules.shared_count(mine, their) for their in theirs]
+    assert rules.shared_counts(mine, theirs) == [np.intersect1d(mine, their, assume_unique=True).size
+                                                 for their in theirs]
 
 
 @settings(max_examples=200, deadline=None)
